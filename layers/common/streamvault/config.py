@@ -1,0 +1,66 @@
+"""The one settings module: nothing else in the project reads ``os.environ``.
+
+Every value comes from an environment variable prefixed ``STREAMVAULT_`` (or the bare
+names that AWS and the README use: ``DATABASE_URL``, ``READ_DATABASE_URL``, ``AWS_REGION``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STREAMVAULT_", extra="ignore", frozen=True)
+
+    stage: Literal["local", "dev", "prod"] = "local"
+
+    # --- database: either a plain URL, or RDS Proxy + IAM auth + TLS -----------------
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "STREAMVAULT_DATABASE_URL")
+    )
+    read_database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("READ_DATABASE_URL", "STREAMVAULT_READ_DATABASE_URL")
+    )
+    db_host: str | None = None  # the RDS Proxy endpoint
+    db_read_host: str | None = None  # the proxy's read-only endpoint, when a replica exists
+    db_port: int = 5432
+    db_name: str = "streamvault"
+    db_user: str = "streamvault"
+    db_iam_auth: bool = True
+    db_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "verify-full"
+    db_sslrootcert: str | None = None  # the RDS CA bundle shipped in the layer
+    db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=900_000)
+    db_lock_timeout_ms: int = Field(default=5_000, ge=100, le=900_000)
+    # One Lambda container serves one request at a time: a tiny pool, and RDS Proxy pools for us.
+    db_pool_size: int = Field(default=1, ge=1, le=50)
+    db_max_overflow: int = Field(default=2, ge=0, le=50)
+
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "STREAMVAULT_AWS_REGION")
+    )
+
+    # --- local stack and tests ----------------------------------------------------------
+    data_dir: Path = Path(".streamvault")  # embedded PostgreSQL data and other local state
+    # A server the tests may create throwaway databases on; else DATABASE_URL, else embedded.
+    test_database_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_database_source(self) -> Settings:
+        if self.database_url and self.db_host:
+            raise ValueError("set DATABASE_URL or STREAMVAULT_DB_HOST, not both")
+        return self
+
+    @property
+    def uses_rds_proxy(self) -> bool:
+        return self.database_url is None and self.db_host is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""PostgreSQL access: engine, models, migrations and repositories."""

@@ -1,0 +1,403 @@
+"""Declarative models: the schema's single description, mirrored by the Alembic migrations.
+
+Conventions: surrogate ``bigint`` identity keys; ``timestamptz`` in UTC; money as integer
+attoFIL (``AttoFil``); soft deletion (``deleted_at``) where history must survive; counters
+kept next to the rows they count so that no request path aggregates raw ``plays``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from streamvault.db.types import AttoFil
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MILESTONE_TYPES = ("PLAYS", "FOLLOWERS", "REVENUE")
+ORACLE_OPERATIONS = ("UPDATE_METRICS", "CREATE_COIN", "ENABLE_REVENUE_SHARE", "DISTRIBUTE_REVENUE")
+ORACLE_STATUSES = ("PENDING", "SUCCESS", "FAILED", "RETRYING")
+EVENT_TYPES = (
+    "play", "like", "unlike", "comment", "comment_delete", "follow", "unfollow", "purchase", "tip",
+)
+PLAY_SOURCES = ("stream", "playlist", "radio", "search", "profile", "embed", "other")
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _counter() -> Any:
+    return mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        # A username is unique among live accounts; erased accounts free theirs.
+        Index("uq_users_username_live", func.lower(text("username")), unique=True,
+              postgresql_where=text("deleted_at IS NULL")),
+        CheckConstraint("length(username) BETWEEN 1 AND 64", name="username_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Creator(Base):
+    __tablename__ = "creators"
+    __table_args__ = (
+        CheckConstraint("follower_count >= 0", name="follower_count_nonnegative"),
+        CheckConstraint("play_count >= 0", name="play_count_nonnegative"),
+        CheckConstraint("like_count >= 0", name="like_count_nonnegative"),
+        CheckConstraint("comment_count >= 0", name="comment_count_nonnegative"),
+        CheckConstraint("track_count >= 0", name="track_count_nonnegative"),
+        CheckConstraint("market_cap_attofil IS NULL OR market_cap_attofil >= 0", name="market_cap_nonnegative"),
+        Index("ix_creators_play_count_live", text("play_count DESC"), "id", postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_creators_follower_count_live", text("follower_count DESC"), "id",
+              postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_creators_metrics_changed_at", "metrics_changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    bio: Mapped[str | None] = mapped_column(Text)
+    # The wallet is personal data: stored encrypted (envelope, KMS data key) with a keyed
+    # blind index for look-ups. Both are written by the wallet service, never in clear.
+    wallet_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wallet_blind_index: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # Counters over live data, maintained by ingestion in the same transaction as the events.
+    follower_count: Mapped[int] = _counter()
+    play_count: Mapped[int] = _counter()
+    like_count: Mapped[int] = _counter()
+    comment_count: Mapped[int] = _counter()
+    track_count: Mapped[int] = _counter()
+    # Bumped whenever a counter moves: the oracle syncs creators changed since their last sync.
+    metrics_changed_at: Mapped[datetime] = _now()
+    market_cap_attofil: Mapped[int | None] = mapped_column(AttoFil)
+    coin_address: Mapped[str | None] = mapped_column(String(42), unique=True)
+    revenue_sharing_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class Track(Base):
+    __tablename__ = "tracks"
+    __table_args__ = (
+        CheckConstraint("duration_ms > 0", name="duration_positive"),
+        CheckConstraint("price_attofil >= 0", name="price_nonnegative"),
+        CheckConstraint("play_count >= 0", name="play_count_nonnegative"),
+        CheckConstraint("like_count >= 0", name="like_count_nonnegative"),
+        CheckConstraint("comment_count >= 0", name="comment_count_nonnegative"),
+        # The engagement score counts a creator's live releases in the trailing 90 days.
+        Index("ix_tracks_creator_id_released_at", "creator_id", "released_at",
+              postgresql_where=text("deleted_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    title: Mapped[str] = mapped_column(String(256), nullable=False)
+    genre: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    released_at: Mapped[datetime] = _now()
+    price_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False, server_default="0")
+    play_count: Mapped[int] = _counter()
+    like_count: Mapped[int] = _counter()
+    comment_count: Mapped[int] = _counter()
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Playlist(Base):
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class PlaylistEntry(Base):
+    """A track at a position; positions are unique per playlist, checked at commit so a
+    reorder can shuffle them inside one transaction."""
+
+    __tablename__ = "playlist_entries"
+    __table_args__ = (
+        UniqueConstraint("playlist_id", "position", deferrable=True, initially="DEFERRED"),
+        CheckConstraint("position >= 0", name="position_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"), nullable=False)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    added_at: Mapped[datetime] = _now()
+
+
+class IngestedEvent(Base):
+    """Every client ``event_id`` ever accepted, of any type: replaying an event (a like after
+    its unlike, say) finds it here and changes nothing."""
+
+    __tablename__ = "ingested_events"
+    __table_args__ = (
+        # Referenced by plays: together with plays' own unique key this makes one play per event_id.
+        UniqueConstraint("event_id", "occurred_at"),
+        CheckConstraint(_in("event_type", EVENT_TYPES), name="event_type_known"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = _now()
+
+
+class Play(Base):
+    """Raw plays, range-partitioned by month on ``played_at``.
+
+    Partitions are created ahead of time by ``streamvault_ensure_play_partitions``; a DEFAULT
+    partition catches anything outside them and the same function moves those rows into the
+    proper partition once it exists. Indexes serve the reads that touch raw plays: rollup
+    rebuilds per creator and per track, and a user's history (GDPR export/erasure).
+    """
+
+    __tablename__ = "plays"
+    __table_args__ = (
+        ForeignKeyConstraint(["event_id", "played_at"],
+                             ["ingested_events.event_id", "ingested_events.occurred_at"]),
+        CheckConstraint("duration_ms >= 0", name="duration_nonnegative"),
+        CheckConstraint(_in("source", PLAY_SOURCES), name="source_known"),
+        Index("ix_plays_creator_id_played_at", "creator_id", "played_at"),
+        Index("ix_plays_track_id_played_at", "track_id", "played_at"),
+        Index("ix_plays_user_id_played_at", "user_id", "played_at", postgresql_where=text("user_id IS NOT NULL")),
+        {"postgresql_partition_by": "RANGE (played_at)"},
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    played_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"), nullable=False)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False, server_default="stream")
+    country: Mapped[str | None] = mapped_column(String(2))
+    ip_prefix: Mapped[str | None] = mapped_column(INET)  # anonymized: IPv4 /24, IPv6 /48
+    ua_hash: Mapped[bytes | None] = mapped_column(LargeBinary)  # keyed hash, never the raw agent
+    received_at: Mapped[datetime] = _now()
+
+
+class Like(Base):
+    __tablename__ = "likes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        CheckConstraint("length(body) BETWEEN 1 AND 5000", name="body_length"),
+        Index("ix_comments_track_id_created_at", "track_id", "created_at", postgresql_where=text("deleted_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _now()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CreatorDailyStats(Base):
+    __tablename__ = "creator_daily_stats"
+    __table_args__ = tuple(
+        CheckConstraint(f"{c} >= 0", name=f"{c}_nonnegative")
+        for c in ("plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")
+    )
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    plays: Mapped[int] = _counter()
+    listen_ms: Mapped[int] = _counter()
+    likes: Mapped[int] = _counter()
+    comments: Mapped[int] = _counter()
+    follows: Mapped[int] = _counter()
+    unfollows: Mapped[int] = _counter()
+    revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False, server_default="0")  # sales + tips
+
+
+class DailyStats(Base):
+    __tablename__ = "daily_stats"
+    __table_args__ = tuple(
+        CheckConstraint(f"{c} >= 0", name=f"{c}_nonnegative")
+        for c in ("plays", "listen_ms", "likes", "comments", "follows", "new_users", "revenue_attofil")
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    plays: Mapped[int] = _counter()
+    listen_ms: Mapped[int] = _counter()
+    likes: Mapped[int] = _counter()
+    comments: Mapped[int] = _counter()
+    follows: Mapped[int] = _counter()
+    new_users: Mapped[int] = _counter()
+    revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False, server_default="0")
+
+
+class CreatorMilestone(Base):
+    __tablename__ = "creator_milestones"
+    __table_args__ = (
+        UniqueConstraint("creator_id", "milestone_type", "threshold"),
+        CheckConstraint(_in("milestone_type", MILESTONE_TYPES), name="milestone_type_known"),
+        CheckConstraint("threshold > 0", name="threshold_positive"),
+        CheckConstraint("value_reached >= threshold", name="value_reaches_threshold"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    milestone_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    threshold: Mapped[int] = mapped_column(AttoFil, nullable=False)  # plays, followers or attoFIL
+    value_reached: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    reached_at: Mapped[datetime] = _now()
+    action_tx_hash: Mapped[str | None] = mapped_column(String(66))
+
+
+class CreatorSyncState(Base):
+    """What the chain last confirmed for a creator: the oracle compares it to live metrics."""
+
+    __tablename__ = "creator_sync_state"
+    __table_args__ = (CheckConstraint("epoch >= 0", name="epoch_nonnegative"),)
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    plays: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    followers: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    engagement_bps: Mapped[int] = mapped_column(Integer, nullable=False)
+    monthly_revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+
+
+class OracleSyncLog(Base):
+    __tablename__ = "oracle_sync_logs"
+    __table_args__ = (
+        CheckConstraint(_in("operation", ORACLE_OPERATIONS), name="operation_known"),
+        CheckConstraint(_in("status", ORACLE_STATUSES), name="status_known"),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+        CheckConstraint("gas_used IS NULL OR gas_used >= 0", name="gas_nonnegative"),
+        CheckConstraint("duration_ms IS NULL OR duration_ms >= 0", name="duration_nonnegative"),
+        Index("ix_oracle_sync_logs_created_at", "created_at"),
+        Index("ix_oracle_sync_logs_status_created_at", "status", "created_at"),
+        Index("ix_oracle_sync_logs_creator_id_created_at", "creator_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    creator_id: Mapped[int | None] = mapped_column(ForeignKey("creators.id"))  # single-creator operations
+    creator_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    attempt: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
+    error_class: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _now()
+
+
+class RevenueDistribution(Base):
+    __tablename__ = "revenue_distributions"
+    __table_args__ = (
+        UniqueConstraint("creator_id", "quarter"),
+        CheckConstraint(r"quarter ~ '^[0-9]{4}Q[1-4]$'", name="quarter_format"),
+        CheckConstraint("revenue_attofil >= 0", name="revenue_nonnegative"),
+        CheckConstraint("holders_share_attofil >= 0 AND holders_share_attofil <= revenue_attofil",
+                        name="share_within_revenue"),
+        CheckConstraint(_in("status", ("PENDING", "SENT", "CONFIRMED", "FAILED")), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    quarter: Mapped[str] = mapped_column(String(6), nullable=False)
+    revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    holders_share_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="PENDING")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128), nullable=False)  # API key id, or "cli:<user>"
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _now()

@@ -1,0 +1,1 @@
+"""SQL lives here: functions that take a SQLAlchemy ``Connection`` and return plain values."""

@@ -1,0 +1,39 @@
+"""Milestones: recorded once per creator, type and threshold (the unique key decides)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, text
+
+
+def record_milestone(
+    conn: Connection, creator_id: int, milestone_type: str, threshold: int, value_reached: int,
+    reached_at: datetime | None = None,
+) -> int | None:
+    """Insert the milestone unless it exists; the new row's id, or None when it was already there.
+
+    Safe to run twice or concurrently: the unique key (creator, type, threshold) arbitrates.
+    """
+    return conn.execute(
+        text("""
+            INSERT INTO creator_milestones (creator_id, milestone_type, threshold, value_reached, reached_at)
+            VALUES (:creator_id, :milestone_type, :threshold, :value_reached, coalesce(:reached_at, now()))
+            ON CONFLICT (creator_id, milestone_type, threshold) DO NOTHING
+            RETURNING id
+        """),
+        {"creator_id": creator_id, "milestone_type": milestone_type, "threshold": threshold,
+         "value_reached": value_reached, "reached_at": reached_at},
+    ).scalar_one_or_none()
+
+
+def list_milestones(conn: Connection, creator_id: int) -> list[dict]:
+    rows = conn.execute(
+        text("""
+            SELECT milestone_type, threshold, value_reached, reached_at, action_tx_hash
+            FROM creator_milestones WHERE creator_id = :creator_id
+            ORDER BY reached_at, milestone_type, threshold
+        """),
+        {"creator_id": creator_id},
+    ).mappings()
+    return [{**r, "threshold": int(r["threshold"]), "value_reached": int(r["value_reached"])} for r in rows]

@@ -1,0 +1,1 @@
+"""Pure business rules: no I/O, no framework, unit-tested."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine
-from streamvault.config import Settings, get_settings
+from streamvault.config import Settings, configure, reset_settings
 from streamvault.db import migrate
 from streamvault.db.engine import dispose_engines, get_engine, psycopg_url
 from streamvault.local.postgres import create_database, drop_database, start_embedded, unique_name
@@ -55,12 +55,10 @@ def db_url(pg_server_url: str, template_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def engine(db_url: str) -> Iterator[Engine]:
     """The application's own engine (``get_engine()``), pointed at this test's database."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.delenv("READ_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
     dispose_engines()
+    configure(database_url=db_url, read_database_url=None)
     yield get_engine()
     dispose_engines()
-    get_settings.cache_clear()
+    reset_settings()

@@ -6,7 +6,6 @@ names that AWS and the README use: ``DATABASE_URL``, ``READ_DATABASE_URL``, ``AW
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STREAMVAULT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="STREAMVAULT_", extra="ignore", frozen=True, populate_by_name=True)
 
     stage: Literal["local", "dev", "prod"] = "local"
 
@@ -61,6 +60,25 @@ class Settings(BaseSettings):
         return self.database_url is None and self.db_host is not None
 
 
-@lru_cache(maxsize=1)
+_current: Settings | None = None
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, read from the environment once (per Lambda container)."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def configure(**overrides: object) -> Settings:
+    """Replace the settings with the environment's plus ``overrides`` (CLI flags, the local
+    stack, tests). Callers that already hold engines dispose them (``dispose_engines``)."""
+    global _current
+    _current = Settings(**overrides)  # type: ignore[arg-type]
+    return _current
+
+
+def reset_settings() -> None:
+    global _current
+    _current = None

@@ -1,0 +1,64 @@
+"""Read API handler: parse, call one service function, shape the response. Never imports web3."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from streamvault.errors import ClientError, error_body
+from streamvault.observability import logger, tracer
+from streamvault.services.creators import CreatorOut, get_creator
+from streamvault.services.health import HealthOut, get_health
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(path="/v1/docs", title="StreamVault API", version="1")
+
+
+def _error(status: int, code: str, message: str, details: object = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=error_body(code, message, details))
+
+
+@app.exception_handler(ClientError)
+def _client_error(exc: ClientError) -> Response:
+    return _error(exc.status, exc.code, exc.message, exc.details)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response:
+    details = [{"loc": list(e.get("loc", ())), "message": e.get("msg")} for e in exc.errors()]
+    return _error(422, "validation_error", "the request is not valid", details)
+
+
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response:
+    return _error(404, "no_route", f"no route for {app.current_event.http_method} {app.current_event.path}")
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error")  # the trace stays in the logs, never in the response
+    return _error(500, "internal_error", "internal error")
+
+
+@app.get("/v1/health")
+def health() -> Response[HealthOut]:
+    out = get_health()
+    return Response(status_code=200 if out.status == "ok" else 503, content_type=content_types.APPLICATION_JSON,
+                    body=out.model_dump(mode="json"))
+
+
+@app.get("/v1/creators/<creator_id>")
+def creator(creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> CreatorOut:
+    return get_creator(creator_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

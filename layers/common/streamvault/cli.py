@@ -1,0 +1,170 @@
+"""The `streamvault` command line: database chores, the local stack (later: oracle commands).
+
+Database: ``--database-url``, else ``DATABASE_URL``, else (locally) the embedded server under
+the data dir. ``--json`` prints one JSON document for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from streamvault.config import configure, get_settings
+from streamvault.db.engine import dispose_engines, get_engine
+
+
+def _use_database(url: str | None) -> None:
+    settings = get_settings()
+    if url:
+        configure(database_url=url)
+    elif not settings.database_url and not settings.db_host:
+        if settings.stage != "local":
+            raise SystemExit("no database configured: set DATABASE_URL or STREAMVAULT_DB_HOST")
+        from streamvault.local.postgres import start_embedded
+
+        configure(database_url=start_embedded((settings.data_dir / "pgdata").resolve()))
+    dispose_engines()
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _print(args: argparse.Namespace, result: Any, text: Callable[[Any], str]) -> None:
+    if args.json:
+        print(json.dumps(result, default=_jsonable))
+    else:
+        print(text(result))
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    widths = [max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from streamvault.db import migrate
+
+    migrate.upgrade(revision=args.revision)
+    _print(args, {"revision": migrate.current_revision()}, lambda r: f"database at revision {r['revision']}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from streamvault.db.seed import seed_database
+
+    report = seed_database(get_engine(), creators=args.creators, plays=args.plays, seed=args.seed)
+    _print(args, report, lambda r: f"seeded {r.plays:,} plays for {r.creators:,} creators in {r.seconds:.1f} s")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.monitoring import index_usage, table_sizes
+
+    with get_engine().connect() as conn:
+        result = {"tables": table_sizes(conn), "indexes": index_usage(conn)}
+    _print(args, result, lambda r: _table(r["tables"], ["table_name", "total_bytes", "index_bytes", "estimated_rows",
+                                                         "partitions"])
+           + "\n\n" + _table(r["indexes"], ["table_name", "index_name", "scans", "size_bytes"]))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from streamvault.db import migrate
+    from streamvault.db.engine import health_check
+    from streamvault.db.repositories.monitoring import database_health
+
+    result: dict[str, Any] = {"connection": health_check()}
+    if result["connection"]["ok"]:
+        result["revision"] = migrate.current_revision()
+        result["head"] = migrate.head_revision()
+        if result["revision"] is not None:  # the health SQL reads our tables
+            with get_engine().connect() as conn:
+                result["database"] = database_health(conn)
+    ok = result["connection"]["ok"] and result.get("revision") == result.get("head")
+    result["ok"] = ok
+    _print(args, result, lambda r: ("OK" if ok else "NOT OK") + f": {json.dumps(r, default=_jsonable, indent=2)}")
+    return 0 if ok else 1
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.monitoring import ensure_play_partitions
+
+    with get_engine().begin() as conn:
+        created = ensure_play_partitions(conn, months_back=args.months_back, months_ahead=args.months_ahead)
+    _print(args, {"partitions_created": created}, lambda r: f"created {r['partitions_created']} play partitions")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from streamvault.local.devserver import serve
+
+    serve(port=args.port, host=args.host, demo_creators=args.creators, demo_plays=args.plays)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL, else the embedded server)")
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+    parser = argparse.ArgumentParser(prog="streamvault", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database chores").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("migrate", parents=[common], help="upgrade the schema (to head by default)")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=cmd_migrate)
+    p = db.add_parser("seed", parents=[common], help="load deterministic demo data into an empty database (COPY)")
+    p.add_argument("--creators", type=_positive, default=50)
+    p.add_argument("--plays", type=_positive, default=20_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_seed)
+    db.add_parser("stats", parents=[common], help="table sizes and index usage").set_defaults(func=cmd_stats)
+    p = db.add_parser("check", parents=[common], help="connection test, server health, migration state")
+    p.set_defaults(func=cmd_check)
+    p = db.add_parser("maintain", parents=[common], help="create the monthly plays partitions ahead of time")
+    p.add_argument("--months-back", type=int, default=1)
+    p.add_argument("--months-ahead", type=int, default=3)
+    p.set_defaults(func=cmd_maintain)
+
+    p = commands.add_parser("dev", parents=[common], help="run the local stack: database, demo data, API on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--creators", type=_positive, default=50, help="demo creators (seeded into an empty database)")
+    p.add_argument("--plays", type=_positive, default=20_000, help="demo plays (seeded into an empty database)")
+    p.set_defaults(func=cmd_dev)
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _use_database(args.database_url)
+    try:
+        return args.func(args)
+    finally:
+        dispose_engines()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

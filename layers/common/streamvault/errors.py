@@ -1,0 +1,24 @@
+"""Errors a client can cause, and the one JSON shape they take: {"error": {code, message, details}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ClientError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(ClientError):
+    status = 404
+    code = "not_found"
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}

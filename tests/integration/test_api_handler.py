@@ -1,0 +1,74 @@
+"""The API Lambda handler, called with API Gateway events against a real database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from streamvault.local.apigw import LocalContext, apigw_event
+
+from functions.api.app import lambda_handler
+from tests.integration.factories import make_creator, make_track
+
+
+def call(path: str, method: str = "GET") -> tuple[int, dict]:
+    result = lambda_handler(apigw_event(method, path), LocalContext())
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_health_reports_the_database_and_sync_age(engine):
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO oracle_sync_logs (operation, status, created_at)
+            VALUES ('UPDATE_METRICS', 'SUCCESS', now() - interval '10 minutes')
+        """))
+    status, body = call("/v1/health")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert 590 <= body["last_successful_sync_age_s"] <= 900
+
+
+def test_creator_profile_with_engagement_terms(engine):
+    with engine.begin() as conn:
+        cid = make_creator(conn, plays=1000, followers=10, likes=5, comments=3)
+        for days in (3, 40):
+            make_track(conn, cid, datetime.now(UTC) - timedelta(days=days))
+        conn.execute(text("UPDATE creators SET track_count = 2 WHERE id = :c"), {"c": cid})
+    status, body = call(f"/v1/creators/{cid}")
+    assert status == 200
+    assert (body["id"], body["followers"], body["total_plays"], body["tracks"]) == (cid, 10, 1000, 2)
+    assert body["engagement"] == {"score": 17.77, "play_to_follower_ratio": 10.0, "interaction_rate": 1.1,
+                                  "content_consistency": 6.67, "tracks_last_90d": 2}
+    assert body["monthly_revenue_attofil"] == "0"
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/v1/creators/999999", 404, "not_found"),
+    ("/v1/creators/abc", 422, "validation_error"),
+    ("/v1/creators/0", 422, "validation_error"),
+    ("/v1/creators/99999999999999999999999", 422, "validation_error"),
+    ("/v1/nothing-here", 404, "no_route"),
+])
+def test_client_mistakes_get_the_error_shape(engine, path, status, code):
+    got_status, body = call(path)
+    assert got_status == status
+    assert body["error"]["code"] == code
+    assert set(body["error"]) == {"code", "message", "details"}
+
+
+def test_database_down_is_a_503_not_a_crash(engine):
+    from streamvault.config import configure, reset_settings
+    from streamvault.db.engine import dispose_engines
+
+    dispose_engines()
+    configure(database_url="postgresql://nobody@127.0.0.1:1/none", db_connect_timeout_s=1)
+    try:
+        status, body = call("/v1/health")
+    finally:
+        dispose_engines()
+        reset_settings()
+    assert status == 503
+    assert body["status"] == "degraded" and body["database"]["ok"] is False

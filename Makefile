@@ -27,7 +27,7 @@ run: install
 	$(BIN)/streamvault dev --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check layers functions infra tests bench
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

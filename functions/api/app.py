@@ -1,22 +1,20 @@
-"""Read API handler: parse, call one service function, shape the response. Never imports web3."""
+"""Read and admin API handler: the resolver, its error shape, and the routers. Never imports web3."""
 
 from __future__ import annotations
-
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from streamvault.api import admin, reads
 from streamvault.errors import ClientError, error_body
 from streamvault.observability import logger, tracer
-from streamvault.services.creators import CreatorOut, get_creator
-from streamvault.services.health import HealthOut, get_health
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/v1/docs", title="StreamVault API", version="1")
+app.include_router(reads.router)
+app.include_router(admin.router)
 
 
 def _error(status: int, code: str, message: str, details: object = None) -> Response:
@@ -44,18 +42,6 @@ def _no_route(exc: NotFoundError) -> Response:
 def _unexpected(exc: Exception) -> Response:
     logger.exception("unhandled error")  # the trace stays in the logs, never in the response
     return _error(500, "internal_error", "internal error")
-
-
-@app.get("/v1/health")
-def health() -> Response[HealthOut]:
-    out = get_health()
-    return Response(status_code=200 if out.status == "ok" else 503, content_type=content_types.APPLICATION_JSON,
-                    body=out.model_dump(mode="json"))
-
-
-@app.get("/v1/creators/<creator_id>")
-def creator(creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> CreatorOut:
-    return get_creator(creator_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -12,9 +12,11 @@ from streamvault.local.apigw import LocalContext, apigw_event
 from functions.api.app import lambda_handler
 from tests.integration.factories import make_creator, make_track
 
+READER = {"keyId": "test-key", "scopes": "read"}
 
-def call(path: str, method: str = "GET") -> tuple[int, dict]:
-    result = lambda_handler(apigw_event(method, path), LocalContext())
+
+def call(path: str, method: str = "GET", authorizer: dict | None = READER) -> tuple[int, dict]:
+    result = lambda_handler(apigw_event(method, path, authorizer=authorizer), LocalContext())
     return result["statusCode"], json.loads(result["body"])
 
 
@@ -72,3 +74,13 @@ def test_database_down_is_a_503_not_a_crash(engine):
         reset_settings()
     assert status == 503
     assert body["status"] == "degraded" and body["database"]["ok"] is False
+
+
+def test_reads_need_a_key_with_the_read_scope(engine):
+    with engine.begin() as conn:
+        cid = make_creator(conn)
+    status, body = call(f"/v1/creators/{cid}", authorizer=None)
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    status, body = call(f"/v1/creators/{cid}", authorizer={"keyId": "k", "scopes": "ingest"})
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert call("/v1/health", authorizer=None)[0] == 200  # health is open

@@ -7,6 +7,7 @@ import json
 import pytest
 from streamvault.cli import main
 from streamvault.config import reset_settings
+from streamvault.db import migrate
 from streamvault.db.engine import dispose_engines
 
 
@@ -24,11 +25,11 @@ def run(capsys, *argv: str) -> tuple[int, dict]:
 
 def test_migrate_seed_stats_check_on_an_empty_database(empty_db_url, capsys):
     code, out = run(capsys, "db", "migrate", "--database-url", empty_db_url, "--json")
-    assert (code, out["revision"]) == (0, "0001")
+    assert (code, out["revision"]) == (0, migrate.head_revision())
 
     code, out = run(capsys, "db", "check", "--database-url", empty_db_url, "--json")
     assert code == 0 and out["ok"] is True
-    assert out["revision"] == out["head"] == "0001"
+    assert out["revision"] == out["head"] == migrate.head_revision()
     assert out["database"]["plays_outside_partitions"] == 0
 
     code, out = run(capsys, "db", "seed", "--creators", "5", "--plays", "500", "--database-url", empty_db_url, "--json")

@@ -45,11 +45,8 @@ def test_dev_serves_the_api_on_demo_data_and_stops_on_ctrl_c(empty_db_url, tmp_p
 
         status, health = _get(f"{base}/v1/health")
         assert status == 200 and health["database"]["ok"] is True
-        status, creator = _get(f"{base}/v1/creators/1")
-        assert status == 200
-        assert creator["id"] == 1 and creator["total_plays"] >= 0 and "engagement" in creator
-        status, missing = _get(f"{base}/v1/creators/999")
-        assert status == 404 and missing["error"]["code"] == "not_found"
+        status, body = _get(f"{base}/v1/creators/1")
+        assert status == 401 and body["error"]["code"] == "unauthorized"  # no API key
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

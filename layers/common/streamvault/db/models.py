@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -31,7 +33,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from streamvault.db.types import AttoFil
@@ -102,6 +104,11 @@ class Creator(Base):
         Index("ix_creators_follower_count_live", text("follower_count DESC"), "id",
               postgresql_where=text("deleted_at IS NULL")),
         Index("ix_creators_metrics_changed_at", "metrics_changed_at"),
+        Index("ix_creators_engagement_score_live", text("engagement_score DESC"), "id",
+              postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_creators_created_at_live", text("created_at DESC"), "id",
+              postgresql_where=text("deleted_at IS NULL")),
+        CheckConstraint("engagement_score BETWEEN 0 AND 100", name="engagement_score_range"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -121,6 +128,9 @@ class Creator(Base):
     track_count: Mapped[int] = _counter()
     # Bumped whenever a counter moves: the oracle syncs creators changed since their last sync.
     metrics_changed_at: Mapped[datetime] = _now()
+    # Stored copy of the engagement score for sorting lists; refreshed set-based whenever counters
+    # move and daily (its 90-day window slides). Profiles compute it live.
+    engagement_score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="0")
     market_cap_attofil: Mapped[int | None] = mapped_column(AttoFil)
     coin_address: Mapped[str | None] = mapped_column(String(42), unique=True)
     revenue_sharing_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
@@ -402,3 +412,30 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _now()
+
+
+API_SCOPES = ("read", "ingest", "admin")
+
+
+class ApiKey(Base):
+    """API keys: only a SHA-256 of the secret is stored (the keys are 256-bit random, so a fast
+    hash is enough); the secret is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("cardinality(scopes) > 0 AND scopes <@ ARRAY['read', 'ingest', 'admin']::varchar[]",
+                        name="scopes_known"),
+        CheckConstraint("octet_length(key_hash) = 32", name="key_hash_sha256"),
+        CheckConstraint("rate_limit_per_s IS NULL OR rate_limit_per_s > 0", name="rate_limit_positive"),
+        CheckConstraint("burst IS NULL OR burst > 0", name="burst_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), nullable=False)  # to recognise a key in lists
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(16)), nullable=False)
+    rate_limit_per_s: Mapped[int | None] = mapped_column(Integer)  # None: the stage's default
+    burst: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -66,6 +66,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from streamvault.db.engine import transaction
 from streamvault.db.models import PLAY_SOURCES, Base
+from streamvault.db.repositories.creators import refresh_engagement_scores
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,7 @@ def seed_database(
             with _timed("event ledger, counters and rollups derived"):
                 _derive(conn)
         _advance_identities(conn)
+        refresh_engagement_scores(conn, as_of)
         with _timed("analyzed"):
             conn.execute(text(f"ANALYZE {', '.join(SEEDED_TABLES)}"))
     return SeedReport(**counts, seconds=round(time.perf_counter() - started, 3))

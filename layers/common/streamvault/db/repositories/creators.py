@@ -129,3 +129,16 @@ def eligible_for_sync(
     """
     rows = conn.execute(text(sql), {"as_of": as_of, "heartbeat": heartbeat, "limit": limit}).all()
     return [_metrics(r) for r in rows]
+
+
+def refresh_engagement_scores(conn: Connection, as_of: datetime, creator_ids: list[int] | None = None) -> int:
+    """Recompute the stored engagement score (for sorted lists) of some creators, or of all of
+    them; only rows whose score changed are written. Returns how many changed."""
+    sql = _METRICS_CTE.format(
+        creator_filter="" if creator_ids is None else "AND c.id = ANY(:creator_ids)"
+    ) + """
+        UPDATE creators c SET engagement_score = m.engagement_score
+        FROM metrics m
+        WHERE c.id = m.creator_id AND c.engagement_score IS DISTINCT FROM m.engagement_score
+    """
+    return conn.execute(text(sql), {"as_of": as_of, "creator_ids": creator_ids}).rowcount

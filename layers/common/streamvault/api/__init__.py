@@ -1,0 +1,1 @@
+"""HTTP API pieces shared by the handlers: callers and scopes, routers, caching."""

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=1, ge=1, le=50)
     db_max_overflow: int = Field(default=2, ge=0, le=50)
 
+    # --- API ---------------------------------------------------------------------------
+    # Per-key limits: declared on API Gateway's usage plan (infra) and applied by the local server.
+    api_rate_limit_per_s: int = Field(default=50, ge=1)
+    api_burst: int = Field(default=100, ge=1)
+    api_cache_max_age_s: int = Field(default=30, ge=0)  # Cache-Control max-age on reads
+    api_statement_timeout_ms: int = Field(default=3_000, ge=100)  # every API request's limit
+
+    # --- wallet encryption (envelope: KMS data keys; keyed blind index for look-ups) ----------
+    wallet_kms_key_id: str | None = None  # AWS: the KMS key that wraps data keys
+    # AWS: the blind-index HMAC key, encrypted under the KMS key, base64 (decrypted once per container)
+    wallet_index_key_ciphertext: str | None = None
+    # Local only (make run, tests without KMS): 32-byte hex master key; refused outside stage "local"
+    local_master_key: str | None = None
+
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "STREAMVAULT_AWS_REGION")
     )

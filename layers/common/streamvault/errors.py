@@ -15,6 +15,14 @@ class ClientError(Exception):
         self.details = details
 
 
+class BadRequest(ClientError):
+    """400 with a specific code, e.g. ``BadRequest("…", code="bad_cursor")``."""
+
+    def __init__(self, message: str, details: Any = None, code: str = "bad_request") -> None:
+        super().__init__(message, details)
+        self.code = code
+
+
 class NotFound(ClientError):
     status = 404
     code = "not_found"
@@ -22,3 +30,8 @@ class NotFound(ClientError):
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+class Conflict(ClientError):
+    status = 409
+    code = "conflict"

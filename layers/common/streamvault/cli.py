@@ -1,4 +1,4 @@
-"""The `streamvault` command line: database chores, the local stack (later: oracle commands).
+"""The `streamvault` command line: database chores, API keys, the local stack (later: oracle commands).
 
 Database: ``--database-url``, else ``DATABASE_URL``, else (locally) the embedded server under
 the data dir. ``--json`` prints one JSON document for scripts.
@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from streamvault.api_keys import parse_scopes
 from streamvault.config import configure, get_settings
 from streamvault.db.engine import dispose_engines, get_engine
 
@@ -37,7 +39,7 @@ def _jsonable(value: Any) -> Any:
         return asdict(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
@@ -110,6 +112,40 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.api_keys import create_key
+
+    with get_engine().begin() as conn:
+        key, info = create_key(conn, args.name, args.scope, rate_limit_per_s=args.rate, burst=args.burst)
+    _print(args, {"key": key, "id": info.id, "scopes": info.scopes},
+           lambda r: f"created API key {r['id']} ({args.name}; scopes {','.join(r['scopes'])})\n{r['key']}\n"
+                     "the key is shown this once and only its hash is stored: keep it now")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.api_keys import revoke_key
+
+    with get_engine().begin() as conn:
+        revoked = revoke_key(conn, args.id)
+    _print(args, {"id": args.id, "revoked": revoked},
+           lambda r: f"revoked API key {r['id']}" if revoked else f"no live API key {r['id']}")
+    return 0 if revoked else 1
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.api_keys import list_keys
+
+    with get_engine().connect() as conn:
+        keys = list_keys(conn, include_revoked=args.all)
+    # ApiKeyInfo holds no hash: there is nothing secret to leak here.
+    _print(args, keys, lambda rows: _table(
+        [{**asdict(k), "scopes": ",".join(k.scopes), "rate_limit_per_s": k.rate_limit_per_s or "default",
+          "burst": k.burst or "default", "revoked_at": k.revoked_at or "-"} for k in rows],
+        ["id", "name", "key_prefix", "scopes", "rate_limit_per_s", "burst", "created_at", "revoked_at"]))
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from streamvault.local.devserver import serve
 
@@ -141,6 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months-ahead", type=int, default=3)
     p.set_defaults(func=cmd_maintain)
 
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("create", parents=[common], help="create an API key (printed once)")
+    p.add_argument("--scope", type=_scopes, required=True, help="comma-separated: read, ingest, admin")
+    p.add_argument("--name", required=True, help="who or what the key is for")
+    p.add_argument("--rate", type=_positive, help="requests per second (default: STREAMVAULT_API_RATE_LIMIT_PER_S)")
+    p.add_argument("--burst", type=_positive, help="burst size (default: STREAMVAULT_API_BURST)")
+    p.set_defaults(func=cmd_keys_create)
+    p = keys.add_parser("revoke", parents=[common], help="revoke an API key")
+    p.add_argument("id", type=uuid.UUID, help="the key's id (from keys list)")
+    p.set_defaults(func=cmd_keys_revoke)
+    p = keys.add_parser("list", parents=[common], help="list live API keys (never their secrets)")
+    p.add_argument("--all", action="store_true", help="include revoked keys")
+    p.set_defaults(func=cmd_keys_list)
+
     p = commands.add_parser("dev", parents=[common], help="run the local stack: database, demo data, API on 127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
@@ -155,6 +205,13 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+def _scopes(value: str) -> list[str]:
+    try:
+        return parse_scopes(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,26 +3,37 @@
 PostgreSQL (``DATABASE_URL``, else embedded under the data dir), migrations, a small demo
 dataset, and an HTTP server on 127.0.0.1 that hands every request to the real API Lambda
 handler as an API Gateway event. Ctrl-C stops all of it.
+
+In front of the handler it plays API Gateway's part: the authorizer (the same code as the
+Lambda authorizer, without its cache: a revoked key stops at once) and per-key throttling,
+answering 401 and 429 with the project's JSON error body, as the gateway responses do in AWS.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import sys
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from streamvault.api.authorizer import AuthorizerContext, authorize
+from streamvault.api.ratelimit import RateLimiter
 from streamvault.config import configure, get_settings
 from streamvault.db import migrate
 from streamvault.db.engine import dispose_engines, get_engine
+from streamvault.errors import error_body
 from streamvault.local.apigw import LocalContext, apigw_event, response_parts
 from streamvault.local.postgres import start_embedded
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 REPO_ROOT = Path(__file__).resolve().parents[4]
+# Routes without the authorizer (in AWS: methods with authorization type NONE).
+OPEN_PATHS = frozenset({"/v1/health", "/v1/docs", "/v1/openapi.json"})
 
 
 def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
@@ -34,21 +45,46 @@ def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
 
 
 def make_server(host: str, port: int, handler: Callable[[dict, Any], dict]) -> ThreadingHTTPServer:
+    limiter = RateLimiter()
+
     class Bridge(BaseHTTPRequestHandler):
         server_version = "streamvault-local"
 
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_BODY_BYTES:
-                self._reply(413, {"content-type": "application/json"},
-                            json.dumps({"error": {"code": "payload_too_large", "message": "body over 6 MiB",
-                                                  "details": None}}).encode())
+                self._error(413, "payload_too_large", "body over 6 MiB")
                 return
             body = self.rfile.read(length) if length else None
             headers = {k.lower(): v for k, v in self.headers.items()}
-            event = apigw_event(self.command, self.path, headers, body, source_ip=self.client_address[0])
+            authorizer: dict[str, Any] = {}
+            if urlsplit(self.path).path not in OPEN_PATHS:
+                granted = self._admit(headers)
+                if granted is None:
+                    return
+                authorizer = dict(granted)
+            event = apigw_event(self.command, self.path, headers, body, source_ip=self.client_address[0],
+                                authorizer=authorizer)
             status, out_headers, data = response_parts(handler(event, LocalContext()))
             self._reply(status, out_headers, data)
+
+        def _admit(self, headers: dict[str, str]) -> AuthorizerContext | None:
+            """API Gateway's part: the authorizer, then the key's throttle; on refusal, answer and return None."""
+            granted = authorize(headers)
+            if granted is None:
+                self._error(401, "unauthorized", "a valid API key is required in the x-api-key header")
+                return None
+            wait_s = limiter.try_acquire(granted["keyId"], granted["rateLimitPerS"], granted["burst"])
+            if wait_s is not None:
+                self._error(429, "too_many_requests", "rate limit exceeded for this API key",
+                            {"retry-after": str(max(1, math.ceil(wait_s)))})
+                return None
+            return granted
+
+        def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+            """What API Gateway answers itself (gateway responses), before the API function runs."""
+            self._reply(status, {"content-type": "application/json", **(headers or {})},
+                        json.dumps(error_body(code, message)).encode())
 
         def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
             self.send_response(status)

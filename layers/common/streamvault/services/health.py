@@ -1,13 +1,14 @@
-"""System health: database round trip and the age of the last successful oracle sync."""
+"""System health: database round trip, the age of the last successful oracle sync, queue depths."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from streamvault.db.engine import get_engine, health_check
+from streamvault.db.engine import health_check
 from streamvault.db.repositories.oracle_logs import sync_stats
+from streamvault.services.database import api_transaction
 
 
 class DatabaseHealth(BaseModel):
@@ -22,13 +23,16 @@ class HealthOut(BaseModel):
     database: DatabaseHealth
     last_successful_sync_at: datetime | None
     last_successful_sync_age_s: float | None
+    queues: dict[str, int] = Field(
+        default_factory=dict, description="messages waiting per queue, for the queues whose depth is known"
+    )
 
 
 def get_health() -> HealthOut:
     db = health_check()
     last_success = None
     if db["ok"]:
-        with get_engine().connect() as conn:
+        with api_transaction() as conn:
             last_success = sync_stats(conn, hours=1).last_success_at
     age = None if last_success is None else round((datetime.now(UTC) - last_success).total_seconds(), 1)
     return HealthOut(

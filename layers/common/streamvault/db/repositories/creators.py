@@ -1,4 +1,4 @@
-"""Creator reads: profile with counters, engagement inputs, and the oracle's sync candidates.
+"""Creator reads: profiles, sorted lists, engagement inputs, and the oracle's sync candidates.
 
 Every figure comes from counters and rollups; nothing here reads raw ``plays``.
 """
@@ -8,35 +8,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
 from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS, EngagementInputs
 
-# Per-creator metrics, set-based. `:as_of` fixes "now" so that a whole sync run (and a test)
-# sees one consistent month and one 90-day window.
+# The rules behind a creator's metrics, written once for the two queries below that apply them.
+# `:as_of` fixes "now" so that a whole sync run (and a test) sees one month and one 90-day window.
+_TRACK_IN_WINDOW = f"""t.deleted_at IS NULL
+      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
+      AND t.released_at <= CAST(:as_of AS timestamptz)"""
+_DAY_IN_MONTH = """s.day >= date_trunc('month', CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date
+      AND s.day <= (CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date"""
+_COUNTERS = """c.id AS creator_id, c.play_count AS plays, c.follower_count AS followers,
+           c.like_count AS likes, c.comment_count AS comments"""
+
+
+def _monthly_revenue(month_sum: str) -> str:
+    """Sales + tips this calendar month (``month_sum``) + 10% of a known market cap."""
+    return f"coalesce({month_sum}, 0) + coalesce(div(c.market_cap_attofil, 10), 0)"
+
+
+# Per-creator metrics, set-based (many creators at once: sync runs, score refreshes).
 _METRICS_CTE = f"""
 WITH recent_tracks AS (
     SELECT t.creator_id, count(*) AS tracks_90d
     FROM tracks t
-    WHERE t.deleted_at IS NULL
-      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
-      AND t.released_at <= CAST(:as_of AS timestamptz)
+    WHERE {_TRACK_IN_WINDOW}
     GROUP BY t.creator_id
 ), month_revenue AS (
     SELECT s.creator_id, sum(s.revenue_attofil) AS revenue
     FROM creator_daily_stats s
-    WHERE s.day >= date_trunc('month', CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date
-      AND s.day <= (CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date
+    WHERE {_DAY_IN_MONTH}
     GROUP BY s.creator_id
 ), metrics AS (
-    SELECT c.id AS creator_id, c.play_count AS plays, c.follower_count AS followers,
-           c.like_count AS likes, c.comment_count AS comments,
+    SELECT {_COUNTERS},
            coalesce(rt.tracks_90d, 0) AS tracks_90d,
            streamvault_engagement_score(c.play_count, c.follower_count, c.like_count, c.comment_count,
                                         coalesce(rt.tracks_90d, 0)) AS engagement_score,
-           -- monthly revenue: sales + tips this calendar month + 10% of a known market cap
-           coalesce(mr.revenue, 0) + coalesce(div(c.market_cap_attofil, 10), 0) AS monthly_revenue_attofil,
+           {_monthly_revenue("mr.revenue")} AS monthly_revenue_attofil,
            c.metrics_changed_at
     FROM creators c
     LEFT JOIN recent_tracks rt ON rt.creator_id = c.id
@@ -67,6 +78,19 @@ class CreatorMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncState:
+    """What the chain last confirmed for a creator (``creator_sync_state``)."""
+
+    epoch: int
+    plays: int
+    followers: int
+    engagement_bps: int
+    monthly_revenue_attofil: int
+    synced_at: datetime
+    tx_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatorProfile:
     id: int
     user_id: int
@@ -77,7 +101,12 @@ class CreatorProfile:
     revenue_sharing_enabled: bool
     track_count: int
     created_at: datetime
-    metrics: CreatorMetrics
+    engagement_inputs: EngagementInputs  # the score and its terms are the domain's to compute
+    monthly_revenue_attofil: int
+    # milestone_type, threshold and value_reached (integers as text: REVENUE ones are attoFIL),
+    # reached_at (ISO text), action_tx_hash; oldest first
+    milestones: list[dict[str, Any]]
+    sync_state: SyncState | None  # None until the oracle first confirms this creator
 
 
 def _metrics(row) -> CreatorMetrics:
@@ -94,19 +123,93 @@ def creator_metrics(conn: Connection, creator_id: int, as_of: datetime) -> Creat
     return None if row is None else _metrics(row)
 
 
+# The whole profile in one round trip (the API's hottest read). Scalar subqueries rather than
+# the CTE's aggregates: planned in about half the time for one creator.
+_MONTH_SUM_OF_C = f"""(SELECT sum(s.revenue_attofil) FROM creator_daily_stats s
+                         WHERE s.creator_id = c.id AND {_DAY_IN_MONTH})"""
+_PROFILE_SQL = text(f"""
+    SELECT {_COUNTERS}, c.user_id, c.name, c.bio, c.verified, c.coin_address, c.revenue_sharing_enabled,
+           c.track_count, c.created_at,
+           (SELECT count(*) FROM tracks t WHERE t.creator_id = c.id AND {_TRACK_IN_WINDOW}) AS tracks_90d,
+           {_monthly_revenue(_MONTH_SUM_OF_C)} AS monthly_revenue_attofil,
+           ss.epoch AS sync_epoch, ss.plays AS sync_plays, ss.followers AS sync_followers,
+           ss.engagement_bps AS sync_engagement_bps, ss.monthly_revenue_attofil AS sync_monthly_revenue_attofil,
+           ss.synced_at AS sync_synced_at, ss.tx_hash AS sync_tx_hash,
+           (SELECT coalesce(json_agg(json_build_object(
+                        'milestone_type', cm.milestone_type, 'threshold', cm.threshold::text,
+                        'value_reached', cm.value_reached::text, 'reached_at', cm.reached_at,
+                        'action_tx_hash', cm.action_tx_hash)
+                    ORDER BY cm.reached_at, cm.milestone_type, cm.threshold), '[]')
+              FROM creator_milestones cm WHERE cm.creator_id = c.id) AS milestones
+    FROM creators c
+    LEFT JOIN creator_sync_state ss ON ss.creator_id = c.id
+    WHERE c.id = :creator_id AND c.deleted_at IS NULL
+""")
+
+
 def get_creator_profile(conn: Connection, creator_id: int, as_of: datetime) -> CreatorProfile | None:
-    row = conn.execute(
-        text("""
-            SELECT id, user_id, name, bio, verified, coin_address, revenue_sharing_enabled, track_count, created_at
-            FROM creators WHERE id = :id AND deleted_at IS NULL
-        """),
-        {"id": creator_id},
-    ).one_or_none()
+    row = conn.execute(_PROFILE_SQL, {"creator_id": creator_id, "as_of": as_of}).one_or_none()
     if row is None:
         return None
-    metrics = creator_metrics(conn, creator_id, as_of)
-    assert metrics is not None  # same row, same transaction
-    return CreatorProfile(**row._asdict(), metrics=metrics)
+    sync_state = None if row.sync_synced_at is None else SyncState(
+        epoch=row.sync_epoch, plays=row.sync_plays, followers=row.sync_followers,
+        engagement_bps=row.sync_engagement_bps, monthly_revenue_attofil=int(row.sync_monthly_revenue_attofil),
+        synced_at=row.sync_synced_at, tx_hash=row.sync_tx_hash,
+    )
+    return CreatorProfile(
+        id=row.creator_id, user_id=row.user_id, name=row.name, bio=row.bio, verified=row.verified,
+        coin_address=row.coin_address, revenue_sharing_enabled=row.revenue_sharing_enabled,
+        track_count=row.track_count, created_at=row.created_at,
+        engagement_inputs=EngagementInputs(row.plays, row.followers, row.likes, row.comments, row.tracks_90d),
+        monthly_revenue_attofil=int(row.monthly_revenue_attofil), milestones=row.milestones, sync_state=sync_state,
+    )
+
+
+CreatorSort = Literal["engagement", "plays", "followers", "newest"]
+# Each list ordering is a stored column with a partial index (column DESC, id) over live creators.
+LIST_ORDERINGS: dict[CreatorSort, str] = {
+    "engagement": "engagement_score", "plays": "play_count", "followers": "follower_count", "newest": "created_at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorFilters:
+    verified: bool | None = None
+    min_followers: int | None = None
+    has_coin: bool | None = None
+
+
+def list_creators(
+    conn: Connection, ordering: CreatorSort, filters: CreatorFilters, limit: int,
+    after: tuple[Any, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Live creators by ``ordering`` (descending, ties by ascending id), those after the key
+    ``after`` = (sort value, id) when given; each row carries its own key as ``sort_value``.
+
+    The keyset test is written ``col <= v AND (col < v OR id > last_id)`` so that its first half
+    bounds the index scan; unset filters fold away at planning (psycopg never prepares, so each
+    statement is planned with its parameters)."""
+    column = LIST_ORDERINGS[ordering]
+    after_value, after_id = after or (None, None)
+    rows = conn.execute(
+        text(f"""
+            SELECT id, name, verified, follower_count AS followers, play_count AS total_plays, like_count AS likes,
+                   comment_count AS comments, track_count AS tracks, engagement_score, coin_address, created_at,
+                   {column} AS sort_value
+            FROM creators
+            WHERE deleted_at IS NULL
+              AND (CAST(:verified AS boolean) IS NULL OR verified = :verified)
+              AND (CAST(:min_followers AS bigint) IS NULL OR follower_count >= :min_followers)
+              AND (CAST(:has_coin AS boolean) IS NULL OR (coin_address IS NOT NULL) = :has_coin)
+              AND (CAST(:after_id AS bigint) IS NULL
+                   OR ({column} <= :after_value AND ({column} < :after_value OR id > :after_id)))
+            ORDER BY {column} DESC, id
+            LIMIT :limit
+        """),
+        {"verified": filters.verified, "min_followers": filters.min_followers, "has_coin": filters.has_coin,
+         "after_value": after_value, "after_id": after_id, "limit": limit},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def eligible_for_sync(

@@ -1,0 +1,140 @@
+"""Read API latency against a floor measured in the same run, and the api function's cold import.
+
+    python bench/api.py [--creators 10000] [--plays 1000000] [--requests 2000]
+
+Seeds a throwaway database (STREAMVAULT_TEST_DATABASE_URL or DATABASE_URL's server, else an
+embedded PostgreSQL), then times, in-process and interleaved so noise hits all alike:
+- `GET /v1/creators/{id}` and `GET /v1/creators/{id}/stats` (30 days) through the real handler;
+- the floor: the same Powertools resolver with one route doing a bare psycopg primary-key lookup;
+- the same two reads computed from raw `plays` instead of counters and rollups.
+Cold import: a fresh interpreter importing `functions.api.app`, against one importing an empty
+Powertools handler (medians of several runs). Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from streamvault.db.engine import get_engine
+from streamvault.db.seed import seed_database
+from streamvault.local.apigw import LocalContext, apigw_event
+from support import REPO, bench_database, latencies_ms, percentiles, report
+
+READER = {"keyId": "bench", "scopes": "read"}
+
+
+def floor_resolver(conn: psycopg.Connection) -> APIGatewayRestResolver:
+    floor = APIGatewayRestResolver(enable_validation=True)
+
+    @floor.get("/floor/<creator_id>")
+    def by_id(creator_id: int) -> dict:
+        row = conn.execute("SELECT id, name, play_count, follower_count FROM creators WHERE id = %s",
+                           (creator_id,)).fetchone()
+        return {"id": row[0], "name": row[1], "plays": row[2], "followers": row[3]}
+
+    return floor
+
+
+def raw_resolver(conn: psycopg.Connection) -> APIGatewayRestResolver:
+    """The same reads, computed from raw plays (what the rollups save us)."""
+    raw = APIGatewayRestResolver(enable_validation=True)
+
+    @raw.get("/raw/creators/<creator_id>")
+    def profile(creator_id: int) -> dict:
+        plays = conn.execute("SELECT count(*) FROM plays WHERE creator_id = %s", (creator_id,)).fetchone()[0]
+        followers = conn.execute("SELECT count(*) FROM follows WHERE creator_id = %s", (creator_id,)).fetchone()[0]
+        likes = conn.execute("SELECT count(*) FROM likes l JOIN tracks t ON t.id = l.track_id WHERE t.creator_id = %s",
+                             (creator_id,)).fetchone()[0]
+        return {"id": creator_id, "plays": plays, "followers": followers, "likes": likes}
+
+    @raw.get("/raw/creators/<creator_id>/stats")
+    def stats(creator_id: int) -> dict:
+        rows = conn.execute("""
+            SELECT (played_at AT TIME ZONE 'UTC')::date AS day, count(*), sum(duration_ms)
+            FROM plays WHERE creator_id = %s AND played_at >= now() - interval '30 days'
+            GROUP BY 1 ORDER BY 1
+        """, (creator_id,)).fetchall()
+        return {"days": [[str(d), n, int(ms)] for d, n, ms in rows]}
+
+    return raw
+
+
+def cold_import_ms(statement: str, runs: int = 5) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, default=10_000)
+    parser.add_argument("--plays", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2_000)
+    args = parser.parse_args()
+
+    from functions.api.app import lambda_handler
+
+    with bench_database() as url:
+        seeded = seed_database(get_engine(), creators=args.creators, plays=args.plays)
+        rng = random.Random(7)
+        ids = [rng.randint(1, args.creators) for _ in range(args.requests)]
+        to = date.today()
+        since = to - timedelta(days=29)
+
+        def via_handler(path: str):
+            return lambda: lambda_handler(apigw_event("GET", path.format(next(cycle)), authorizer=READER),
+                                          LocalContext())
+
+        def via(resolver: APIGatewayRestResolver, path: str):
+            return lambda: resolver.resolve(apigw_event("GET", path.format(next(cycle))), LocalContext())
+
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
+                             prepare_threshold=None) as conn:
+            routes = {
+                "profile": via_handler("/v1/creators/{}"),
+                "stats": via_handler(f"/v1/creators/{{}}/stats?from={since}&to={to}"),
+                "floor": via(floor_resolver(conn), "/floor/{}"),
+                "raw_profile": via(raw_resolver(conn), "/raw/creators/{}"),
+                "raw_stats": via(raw_resolver(conn), "/raw/creators/{}/stats"),
+            }
+            samples: dict[str, list[float]] = {name: [] for name in routes}
+            # interleave in rounds so that machine noise hits every route alike
+            rounds = 10
+            for _ in range(rounds):
+                for name, call in routes.items():
+                    cycle = iter(ids * 2)
+                    samples[name] += latencies_ms(call, repeat=args.requests // rounds, warmup=5)
+
+    figures = {name: percentiles(s) for name, s in samples.items()}
+    worse = max(("profile", "stats"), key=lambda n: figures[n]["p99_ms"])
+    handler_import = cold_import_ms("import functions.api.app")
+    empty_import = cold_import_ms("from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+                                  "APIGatewayRestResolver()")
+    report({
+        "creators": args.creators, "plays": seeded.plays, "requests_per_route": args.requests,
+        "p50_ms": figures[worse]["p50_ms"], "p99_ms": figures[worse]["p99_ms"], "worse_route": worse,
+        "floor_p50_ms": figures["floor"]["p50_ms"], "floor_p99_ms": figures["floor"]["p99_ms"],
+        "p99_ratio_vs_floor": round(figures[worse]["p99_ms"] / figures["floor"]["p99_ms"], 2),
+        "routes": figures,
+        "raw_vs_rollup_p50_ratio": {
+            "profile": round(figures["raw_profile"]["p50_ms"] / figures["profile"]["p50_ms"], 2),
+            "stats": round(figures["raw_stats"]["p50_ms"] / figures["stats"]["p50_ms"], 2),
+        },
+        "cold_import_ms": round(handler_import, 1), "empty_handler_import_ms": round(empty_import, 1),
+        "cold_import_ratio": round(handler_import / empty_import, 2),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""`streamvault keys …` against a real database: create (shown once), list (never secrets), revoke."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import create_engine, text
+from streamvault.api_keys import hash_key
+from streamvault.cli import main
+from streamvault.config import reset_settings
+from streamvault.db.engine import dispose_engines, psycopg_url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    yield
+    dispose_engines()
+    reset_settings()
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def run_json(capsys, db_url: str, *argv: str) -> tuple[int, object]:
+    code, out = run(capsys, *argv, "--database-url", db_url, "--json")
+    return code, json.loads(out)
+
+
+def stored_hashes(db_url: str) -> dict[str, bytes]:
+    engine = create_engine(psycopg_url(db_url))
+    try:
+        with engine.connect() as conn:
+            return {str(r.id): bytes(r.key_hash) for r in conn.execute(text("SELECT id, key_hash FROM api_keys"))}
+    finally:
+        engine.dispose()
+
+
+def test_create_shows_the_key_once_and_stores_only_its_hash(db_url, capsys):
+    code, created = run_json(capsys, db_url, "keys", "create", "--scope", "read, ingest", "--name", "partner",
+                             "--rate", "5", "--burst", "10")
+    assert code == 0
+    assert set(created) == {"key", "id", "scopes"}
+    assert created["key"].startswith("sv_") and created["scopes"] == ["ingest", "read"]
+    assert stored_hashes(db_url) == {created["id"]: hash_key(created["key"])}
+
+    code, listed = run_json(capsys, db_url, "keys", "list")
+    assert code == 0 and [k["id"] for k in listed] == [created["id"]]
+    assert (listed[0]["name"], listed[0]["rate_limit_per_s"], listed[0]["burst"]) == ("partner", 5, 10)
+    assert listed[0]["key_prefix"] == created["key"][:9]
+    assert created["key"] not in json.dumps(listed)
+    assert not any("hash" in field for field in listed[0])
+
+
+def test_text_output_says_the_key_is_shown_once(db_url, capsys):
+    code, out = run(capsys, "keys", "create", "--scope", "admin", "--name", "ops", "--database-url", db_url)
+    assert code == 0 and "shown this once" in out
+    key_line = next(line for line in out.splitlines() if line.startswith("sv_"))
+
+    code, out = run(capsys, "keys", "list", "--database-url", db_url)
+    assert code == 0 and "ops" in out and key_line[:9] in out
+    assert key_line not in out
+
+
+def test_revoke_hides_the_key_from_list_unless_all(db_url, capsys):
+    _, kept = run_json(capsys, db_url, "keys", "create", "--scope", "read", "--name", "kept")
+    _, gone = run_json(capsys, db_url, "keys", "create", "--scope", "read", "--name", "gone")
+
+    code, out = run_json(capsys, db_url, "keys", "revoke", gone["id"])
+    assert (code, out) == (0, {"id": gone["id"], "revoked": True})
+    code, out = run_json(capsys, db_url, "keys", "revoke", gone["id"])  # already revoked
+    assert (code, out) == (1, {"id": gone["id"], "revoked": False})
+
+    _, live = run_json(capsys, db_url, "keys", "list")
+    assert [k["id"] for k in live] == [kept["id"]]
+    _, everything = run_json(capsys, db_url, "keys", "list", "--all")
+    revoked = {k["id"]: k["revoked_at"] is not None for k in everything}
+    assert revoked == {kept["id"]: False, gone["id"]: True}
+
+
+def test_revoking_an_unknown_key_fails(db_url, capsys):
+    code, out = run(capsys, "keys", "revoke", "00000000-0000-0000-0000-000000000000", "--database-url", db_url)
+    assert code == 1 and "no live API key" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["keys", "create", "--scope", "read,write", "--name", "x"], "scopes must be a non-empty subset"),
+    (["keys", "create", "--scope", ",", "--name", "x"], "scopes must be a non-empty subset"),
+    (["keys", "create", "--scope", "read"], "--name"),
+    (["keys", "create", "--scope", "read", "--name", "x", "--rate", "0"], "must be at least 1"),
+    (["keys", "revoke", "not-a-uuid"], "invalid UUID"),
+])
+def test_bad_arguments_exit_2_with_a_clear_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.api import admin, reads
 from streamvault.errors import ClientError, error_body
-from streamvault.observability import logger, tracer
+from streamvault.observability import logger
 
 app = APIGatewayRestResolver(enable_validation=True)
 # Every documented operation needs the key unless it declares `security=reads.OPEN` (health).
@@ -71,6 +71,5 @@ def _unexpected(exc: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -24,7 +24,7 @@ from streamvault.local.apigw import LocalContext, apigw_event, response_parts
 from streamvault.local.postgres import create_database, drop_database, unique_name
 from streamvault.services import creators as creator_service
 from streamvault.services import oracle as oracle_service
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 
 from functions.api.app import app, lambda_handler
 from tests.integration.factories import make_creator, make_track, make_user
@@ -506,9 +506,10 @@ def test_openapi_json_is_open_and_lists_every_route(seeded):
 # --- database routing --------------------------------------------------------------------------
 
 
-def test_each_request_runs_under_the_api_statement_timeout(engine):
-    with api_transaction() as conn:
+def test_reads_run_in_autocommit_under_the_request_statement_timeout(engine):
+    with api_read() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "3s"
+        assert conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one() is True  # no open transaction
 
 
 ANALYTICS = ["/v1/creators", "/v1/creators/{cid}/stats", "/v1/stats/daily", "/v1/oracle/sync-stats",

@@ -13,16 +13,18 @@ from streamvault.db.engine import dispose_engines, get_engine, health_check, tra
 def test_connections_never_prepare_and_carry_timeouts(engine):
     with engine.connect() as conn:
         assert conn.connection.driver_connection.prepare_threshold is None
-        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "10s"
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "3s"
         assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "5s"
         assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
 
 
-def test_a_transaction_can_tighten_the_statement_timeout(engine):
+def test_a_transaction_sets_its_own_statement_timeout(engine):
     with pytest.raises(OperationalError, match="statement timeout"), transaction(statement_timeout_ms=100) as conn:
         conn.execute(text("SELECT pg_sleep(2)"))
-    with transaction() as conn:  # the tighter limit ended with its transaction
-        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "10s"
+    with transaction(statement_timeout_ms=60_000) as conn:  # longer jobs raise it for themselves
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "1min"
+    with transaction() as conn:  # and the setting ended with its transaction
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "3s"
 
 
 def test_health_check_reports_failure_without_raising():
@@ -60,3 +62,17 @@ def test_rds_proxy_mode_connects_with_a_fresh_iam_token(db_url):
     assert len(passwords) == 1
     assert "Action=connect" in passwords[0] and f"DBUser={url.username}" in passwords[0]
     assert "X-Amz-Signature=" in passwords[0]
+
+
+def test_a_connection_that_died_while_idle_is_replaced_transparently(engine, monkeypatch):
+    from streamvault.db import engine as engine_module
+
+    victim_conn, killer = engine.connect(), engine.connect()
+    victim = victim_conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    victim_conn.close()  # back to the pool, first in line for the next checkout
+    killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+    killer.close()
+    monkeypatch.setattr(engine_module, "IDLE_PING_AFTER_S", 0.0)  # as after a long Lambda freeze
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != victim

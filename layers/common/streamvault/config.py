@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     db_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "verify-full"
     db_sslrootcert: str | None = None  # the RDS CA bundle shipped in the layer
     db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
-    db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=900_000)
+    # Every request's limit (API reads answer within it); longer jobs (admin erasure, the oracle,
+    # migrations, the seed) raise it for their own transaction with `transaction(statement_timeout_ms=…)`.
+    db_statement_timeout_ms: int = Field(default=3_000, ge=100, le=900_000)
     db_lock_timeout_ms: int = Field(default=5_000, ge=100, le=900_000)
     # One Lambda container serves one request at a time: a tiny pool, and RDS Proxy pools for us.
     db_pool_size: int = Field(default=1, ge=1, le=50)
@@ -45,7 +47,6 @@ class Settings(BaseSettings):
     api_rate_limit_per_s: int = Field(default=50, ge=1)
     api_burst: int = Field(default=100, ge=1)
     api_cache_max_age_s: int = Field(default=30, ge=0)  # Cache-Control max-age on reads
-    api_statement_timeout_ms: int = Field(default=3_000, ge=100)  # every API request's limit
 
     # --- wallet encryption (envelope: KMS data keys; keyed blind index for look-ups) ----------
     wallet_kms_key_id: str | None = None  # AWS: the KMS key that wraps data keys

@@ -1,9 +1,13 @@
-"""Powertools singletons shared by every function: one Logger, Tracer and Metrics namespace."""
+"""Powertools singletons shared by every function: one Logger and one Metrics namespace.
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+The Tracer lives in ``streamvault.tracing``: it imports the X-Ray SDK and botocore (~150 ms of
+cold start), so latency-critical functions (api, authorizer) leave it out and rely on Lambda's
+active tracing for their segments.
+"""
+
+from aws_lambda_powertools import Logger, Metrics
 
 NAMESPACE = "StreamVault"
 
 logger = Logger(service="streamvault")
-tracer = Tracer(service="streamvault")
 metrics = Metrics(namespace=NAMESPACE, service="streamvault")

@@ -12,10 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 
 from streamvault.config import Settings, get_settings
 
 _engines: dict[bool, Engine] = {}
+IDLE_PING_AFTER_S = 10.0
 
 
 def psycopg_url(raw: str) -> URL:
@@ -66,12 +68,31 @@ def _build_engine(settings: Settings, read: bool) -> Engine:
         connect_args=_connect_args(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,  # a thawed Lambda may hold a connection the proxy already closed
         pool_recycle=600,
     )
+    _ping_after_idle(engine)
     if settings.uses_rds_proxy and settings.db_iam_auth:
         _use_iam_tokens(engine, settings, host=url.host or "")
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection only when it sat idle (a Lambda container thawed after a pause,
+    when the proxy may have closed it): SQLAlchemy's pre-ping would cost a round trip on every
+    request. A failed ping makes the pool replace the connection transparently."""
+
+    @event.listens_for(engine, "checkin")
+    def _mark_idle_since(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        if time.monotonic() - record.info.get("idle_since", time.monotonic()) < IDLE_PING_AFTER_S:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+        except Exception as exc:
+            raise DisconnectionError("pooled connection went stale while idle") from exc
 
 
 def _use_iam_tokens(engine: Engine, settings: Settings, host: str) -> None:
@@ -106,11 +127,20 @@ def dispose_engines() -> None:
 
 @contextmanager
 def transaction(engine: Engine | None = None, statement_timeout_ms: int | None = None) -> Iterator[Connection]:
-    """A connection inside one transaction; ``statement_timeout_ms`` tightens the limit for it alone."""
+    """A connection inside one transaction; ``statement_timeout_ms`` sets the limit for it alone
+    (``SET LOCAL`` semantics: a transaction-scoped setting does not pin an RDS Proxy connection)."""
     with (engine or get_engine()).begin() as conn:
         if statement_timeout_ms is not None:
             conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(statement_timeout_ms)})
         yield conn
+
+
+@contextmanager
+def reading(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection in autocommit for reads: no BEGIN/COMMIT round trips around a single query.
+    Each statement still runs under the connection's statement_timeout."""
+    with (engine or get_engine()).connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def health_check(engine: Engine | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from streamvault.db.engine import get_engine
 
@@ -33,6 +33,7 @@ def _run(engine: Engine | None, fn, *args) -> None:
     engine = engine or get_engine()
     cfg = alembic_config(engine)
     with engine.connect() as conn:
+        conn.execute(text("SET statement_timeout = 0"))  # DDL on big tables outlasts a request's limit
         cfg.attributes["connection"] = conn
         fn(cfg, *args)
         conn.commit()

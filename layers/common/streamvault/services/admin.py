@@ -36,8 +36,10 @@ from streamvault.db.repositories.audit import write_audit
 from streamvault.db.repositories.creators import refresh_engagement_scores
 from streamvault.db.types import UINT256_DIGITS
 from streamvault.errors import BadRequest, Conflict, NotFound
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_write
 from streamvault.wallets import decrypt_wallet, encrypt_wallet, normalize_address
+
+ERASURE_TIMEOUT_MS = 60_000
 
 # --- inputs --------------------------------------------------------------------------------------
 
@@ -263,9 +265,9 @@ def _changes(entity: _Entity, before: RowMapping, after: RowMapping) -> tuple[di
 
 
 @contextmanager
-def _admin_transaction() -> Iterator[Connection]:
+def _admin_transaction(statement_timeout_ms: int | None = None) -> Iterator[Connection]:
     """One transaction per action; a unique constraint the action breaks becomes a 409."""
-    with api_transaction() as conn:
+    with api_write(statement_timeout_ms) as conn:
         try:
             yield conn
         except IntegrityError as exc:
@@ -323,7 +325,8 @@ def update_user(actor: str, user_id: int, body: UserPatch) -> AdminUserOut:
 
 def erase_user(actor: str, user_id: int) -> None:
     """GDPR erasure; the audit row's ``before`` is the redacted account, its ``after`` the counts."""
-    with _admin_transaction() as conn:
+    # unlinking a heavy listener's plays touches many rows: more than a request's usual limit
+    with _admin_transaction(statement_timeout_ms=ERASURE_TIMEOUT_MS) as conn:
         before = _lock(conn, USER, user_id)
         erased = repo.erase_user(conn, user_id)
         write_audit(conn, actor, "user.erase", USER.name, user_id, _audited(USER, before), asdict(erased))

@@ -15,7 +15,7 @@ from streamvault.db.repositories.creators import CreatorFilters, CreatorProfile,
 from streamvault.db.repositories.stats import creator_daily_series
 from streamvault.domain.engagement import engagement_score
 from streamvault.errors import NotFound
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 from streamvault.services.stats import DayCounts, SeriesRange, resolve_range
 
 # models.MILESTONE_TYPES, spelled out like the oracle's enums (see services.oracle)
@@ -105,7 +105,7 @@ def _not_found(creator_id: int) -> NotFound:
 
 
 def get_creator(creator_id: int) -> CreatorOut:
-    with api_transaction() as conn:
+    with api_read() as conn:
         profile = repo.get_creator_profile(conn, creator_id, as_of=datetime.now(UTC))
     if profile is None:
         raise _not_found(creator_id)
@@ -145,7 +145,7 @@ def list_creators(sort: CreatorSort, limit: int, cursor: str | None, *, verified
     codec = _CURSORS[sort]
     after = None if cursor is None else codec.decode(cursor)
     filters = CreatorFilters(verified=verified, min_followers=min_followers, has_coin=has_coin)
-    with api_transaction(analytics=True) as conn:
+    with api_read(analytics=True) as conn:
         rows = repo.list_creators(conn, sort, filters, limit + 1, after)
     page, last = page_of(rows, limit)
     return CreatorPage(
@@ -156,7 +156,7 @@ def list_creators(sort: CreatorSort, limit: int, cursor: str | None, *, verified
 
 def creator_stats(creator_id: int, start: date | None, end: date | None) -> CreatorStatsOut:
     start, end = resolve_range(start, end)
-    with api_transaction(analytics=True) as conn:
+    with api_read(analytics=True) as conn:
         days = creator_daily_series(conn, creator_id, start, end)
     if not days:
         raise _not_found(creator_id)

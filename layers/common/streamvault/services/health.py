@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from streamvault.db.engine import health_check
 from streamvault.db.repositories.oracle_logs import sync_stats
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 
 
 class DatabaseHealth(BaseModel):
@@ -32,7 +32,7 @@ def get_health() -> HealthOut:
     db = health_check()
     last_success = None
     if db["ok"]:
-        with api_transaction() as conn:
+        with api_read() as conn:
             last_success = sync_stats(conn, hours=1).last_success_at
     age = None if last_success is None else round((datetime.now(UTC) - last_success).total_seconds(), 1)
     return HealthOut(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from streamvault.api.pagination import KeysetCursor, Page, RowId, page_of
 from streamvault.db.repositories.oracle_logs import recent_logs, sync_stats
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 
 # The values of models.ORACLE_OPERATIONS and ORACLE_STATUSES, spelled out (a test holds them
 # equal): importing the ORM models would add about 120 ms to the API's cold start.
@@ -52,7 +52,7 @@ class OracleLogPage(Page[OracleLogOut]):
 
 
 def oracle_sync_stats(hours: int) -> SyncStatsOut:
-    with api_transaction(analytics=True) as conn:
+    with api_read(analytics=True) as conn:
         stats = sync_stats(conn, hours=hours)
     return SyncStatsOut.model_validate(stats, from_attributes=True)
 
@@ -61,7 +61,7 @@ def oracle_logs(limit: int, cursor: str | None, status: OracleStatus | None, ope
                 creator_id: int | None) -> OracleLogPage:
     """Newest first."""
     before_id = None if cursor is None else _CURSOR.decode(cursor)[0]
-    with api_transaction(analytics=True) as conn:
+    with api_read(analytics=True) as conn:
         rows = recent_logs(conn, limit=limit + 1, before_id=before_id, status=status, operation=operation,
                            creator_id=creator_id)
     page, last = page_of(rows, limit)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from streamvault.db.repositories import playlists as repo
 from streamvault.errors import NotFound
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 from streamvault.services.tracks import CreatorRef
 
 
@@ -59,7 +59,7 @@ class UserPlaylistsOut(BaseModel):
 
 
 def playlist(playlist_id: int) -> PlaylistOut:
-    with api_transaction() as conn:
+    with api_read() as conn:
         head = repo.get_public_playlist(conn, playlist_id)
         if head is None:
             raise NotFound(f"playlist {playlist_id} not found")
@@ -68,7 +68,7 @@ def playlist(playlist_id: int) -> PlaylistOut:
 
 
 def user_playlists(user_id: int) -> UserPlaylistsOut:
-    with api_transaction() as conn:
+    with api_read() as conn:
         user = repo.get_live_user(conn, user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")

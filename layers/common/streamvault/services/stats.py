@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streamvault.db.repositories.stats import platform_daily_series
 from streamvault.errors import BadRequest
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a leap year: one request can always cover a year
@@ -55,6 +55,6 @@ def resolve_range(start: date | None, end: date | None) -> tuple[date, date]:
 
 def platform_stats(start: date | None, end: date | None) -> PlatformStatsOut:
     start, end = resolve_range(start, end)
-    with api_transaction(analytics=True) as conn:
+    with api_read(analytics=True) as conn:
         days = platform_daily_series(conn, start, end)
     return PlatformStatsOut(from_=start, to=end, days=[PlatformDayOut.model_validate(d) for d in days])

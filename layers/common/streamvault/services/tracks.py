@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from streamvault.db.repositories.tracks import get_track
 from streamvault.errors import NotFound
-from streamvault.services.database import api_transaction
+from streamvault.services.database import api_read
 
 
 class CreatorRef(BaseModel):
@@ -30,7 +30,7 @@ class TrackOut(BaseModel):
 
 
 def track(track_id: int) -> TrackOut:
-    with api_transaction() as conn:
+    with api_read() as conn:
         row = get_track(conn, track_id)
     if row is None:
         raise NotFound(f"track {track_id} not found")

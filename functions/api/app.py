@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from functools import cache
 
 import sqlalchemy.exc
@@ -64,12 +66,54 @@ def _database_unavailable(exc: Exception) -> Response:
     return _error(503, "database_unavailable", "the database is unavailable; retry later")
 
 
+@app.exception_handler(sqlalchemy.exc.DataError)
+def _value_refused(exc: Exception) -> Response:
+    # A value validation let through but the column refuses (out of range, bad encoding): the
+    # client's value, so a 422; logged because validation should have caught it.
+    logger.warning("database refused a value", exc_info=exc)
+    return _error(422, "validation_error", "a value is out of range or not storable")
+
+
 @app.exception_handler(Exception)
 def _unexpected(exc: Exception) -> Response:
     logger.exception("unhandled error")  # the trace stays in the logs, never in the response
     return _error(500, "internal_error", "internal error")
 
 
+def _unreadable_body(event: dict) -> dict | None:
+    """Every body this API takes is a JSON document. Anything else (another media type, bytes that
+    are not UTF-8, malformed JSON) is refused here with a 4xx: the resolver's own parsing would
+    fail on some of these with internal errors."""
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if headers.get("content-type", "").split(";")[0].strip().lower() != content_types.APPLICATION_JSON:
+        return _raw_error(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        document = json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except (ValueError, UnicodeDecodeError):
+        return _raw_error(400, "bad_json", "the body is not a valid UTF-8 JSON document")
+    if _has_nul(document):  # PostgreSQL text cannot hold NUL characters
+        return _raw_error(422, "validation_error", "strings may not contain NUL (\\u0000) characters")
+    return None
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _raw_error(status: int, code: str, message: str) -> dict:
+    return {"statusCode": status, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(error_body(code, message))}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return _unreadable_body(event) or app.resolve(event, context)

@@ -84,3 +84,18 @@ def test_reads_need_a_key_with_the_read_scope(engine):
     status, body = call(f"/v1/creators/{cid}", authorizer={"keyId": "k", "scopes": "ingest"})
     assert (status, body["error"]["code"]) == (403, "forbidden")
     assert call("/v1/health", authorizer=None)[0] == 200  # health is open
+
+
+@pytest.mark.parametrize(("content_type", "body", "status", "code"), [
+    ("text/plain", '{"username": "a"}', 415, "unsupported_media_type"),
+    ("multipart/form-data", "--x--", 415, "unsupported_media_type"),
+    ("application/json", '{"username": ', 400, "bad_json"),
+    ("application/json", b"\x80\x81", 400, "bad_json"),
+    ("application/json", '{"username": "a\\u0000b"}', 422, "validation_error"),
+])
+def test_unreadable_bodies_are_refused_before_any_work(engine, content_type, body, status, code):
+    event = apigw_event("POST", "/v1/users", {"content-type": content_type}, body,
+                        authorizer={"keyId": "k", "scopes": "admin"})
+    result = lambda_handler(event, LocalContext())
+    assert result["statusCode"] == status
+    assert json.loads(result["body"])["error"]["code"] == code

@@ -94,7 +94,12 @@ def make_server(host: str, port: int, handler: Callable[[dict, Any], dict]) -> T
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # every method (GET… or QUERY, TRACE) reaches the handler, which answers the unknown
+            # ones as API Gateway's API would, instead of http.server's HTML 501
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")

@@ -1,4 +1,4 @@
-"""The `streamvault` command line: database chores, API keys, the local stack (later: oracle commands).
+"""The `streamvault` command line: database chores, API keys, the local stack, the oracle.
 
 Database: ``--database-url``, else ``DATABASE_URL``, else (locally) the embedded server under
 the data dir. ``--json`` prints one JSON document for scripts.
@@ -153,6 +153,47 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_oracle_test(args: argparse.Namespace) -> int:
+    from streamvault.services.oracle_sync import diagnose
+
+    checks = diagnose()
+    ok = all(c.ok for c in checks)
+    _print(args, {"ok": ok, "checks": checks},
+           lambda r: "\n".join(f"{'OK  ' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in checks))
+    return 0 if ok else 1
+
+
+def cmd_oracle_sync(args: argparse.Namespace) -> int:
+    from streamvault.services.oracle_sync import build_runtime, retry_queue, run_sync
+
+    rt = build_runtime()
+    report = run_sync(rt, retry_queue(rt.settings), trigger="cli", limit=args.limit)
+    _print(args, report, lambda r: f"skipped: {r.skipped}" if r.skipped else (
+        f"run {r.run_id}: {r.creators} creators in {r.transactions} transactions: {r.confirmed} confirmed, "
+        f"{r.failed} failed, {r.pending} pending; {r.gas_used:,} gas in {r.seconds:.1f} s"))
+    return 0 if report.skipped is None and report.failed == 0 else 1
+
+
+def cmd_oracle_stats(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.oracle_logs import sync_stats
+
+    with get_engine().connect() as conn:
+        stats = sync_stats(conn, hours=args.hours)
+    _print(args, stats, lambda s: "\n".join(f"{k}: {v}" for k, v in asdict(s).items()))
+    return 0
+
+
+def cmd_oracle_logs(args: argparse.Namespace) -> int:
+    from streamvault.db.repositories.oracle_logs import recent_logs
+
+    with get_engine().connect() as conn:
+        rows = recent_logs(conn, limit=args.limit, status=args.status)
+    _print(args, rows, lambda r: _table([{k: "-" if v is None else v for k, v in row.items()} for row in r],
+                                        ["id", "created_at", "operation", "status", "creator_count", "tx_hash",
+                                         "gas_used", "attempt", "error_class"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL, else the embedded server)")
@@ -197,6 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--creators", type=_positive, default=50, help="demo creators (seeded into an empty database)")
     p.add_argument("--plays", type=_positive, default=20_000, help="demo plays (seeded into an empty database)")
     p.set_defaults(func=cmd_dev)
+    oracle = commands.add_parser("oracle", help="the on-chain metrics oracle").add_subparsers(
+        dest="oracle_command", required=True)
+    p = oracle.add_parser("test", parents=[common], help="database, RPC, contract, signer and balance: OK or why not")
+    p.set_defaults(func=cmd_oracle_test)
+    p = oracle.add_parser("sync", parents=[common], help="one sync run now")
+    p.add_argument("--limit", type=_positive, help="at most this many creators")
+    p.set_defaults(func=cmd_oracle_sync)
+    p = oracle.add_parser("stats", parents=[common], help="success rate, failures, duration, last success")
+    p.add_argument("--hours", type=_positive, default=24)
+    p.set_defaults(func=cmd_oracle_stats)
+    p = oracle.add_parser("logs", parents=[common], help="the newest oracle operations")
+    p.add_argument("--limit", type=_positive, default=20)
+    p.add_argument("--status", choices=["PENDING", "SUCCESS", "FAILED", "RETRYING"])
+    p.set_defaults(func=cmd_oracle_logs)
     return parser
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,42 @@ class Settings(BaseSettings):
     # Local only (make run, tests without KMS): 32-byte hex master key; refused outside stage "local"
     local_master_key: str | None = None
 
+    # --- chain and the oracle sync (functions/oracle_sync) -------------------------------------
+    chain_rpc_url: str | None = None  # JSON-RPC endpoint (anvil locally; a Filecoin node in AWS)
+    chain_id: int = Field(default=31337, ge=1)  # 314 Filecoin mainnet, 314159 Calibration, 31337 anvil
+    chain_rpc_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    oracle_contract_address: str | None = None
+    # "local": a private key from the settings (stage local only); "kms": an ECC_SECG_P256K1 KMS key
+    oracle_signer: Literal["local", "kms"] = "local"
+    oracle_signer_private_key: SecretStr | None = None
+    oracle_signer_kms_key_id: str | None = None
+    oracle_max_fee_per_gas_wei: int = Field(default=500 * 10**9, ge=1)  # never pay more per gas than this
+    oracle_fallback_priority_fee_wei: int = Field(default=10**9, ge=0)  # when the node has no estimate
+    # Replacement bump; None: the network's default. Never below the network's floor (see domain.networks).
+    oracle_fee_bump_percent: int | None = Field(default=None, ge=1, le=500)
+    oracle_backoff_s: tuple[int, ...] | None = None  # retry delays; None: the network's schedule
+    oracle_stuck_after_s: int | None = Field(default=None, ge=1)  # None: the network's (15 s; 90 s on Filecoin)
+    oracle_confirmations: int = Field(default=1, ge=1)  # blocks deep before a receipt counts
+    oracle_batch_size: int = Field(default=250, ge=1, le=2_000)  # creators per transaction
+    oracle_receipt_wait_s: float = Field(default=30.0, ge=0)  # a run's wait for receipts before the retry queue
+    oracle_heartbeat_hours: int = Field(default=24, ge=1)  # re-sync unchanged creators this often
+    oracle_max_attempts: int = Field(default=5, ge=1, le=20)  # retry-queue attempts before the DLQ
+    oracle_retry_queue_url: str | None = None
+    oracle_dlq_url: str | None = None
+    oracle_breaker_threshold: int = Field(default=3, ge=1)  # consecutive failed runs that open the breaker
+    oracle_breaker_cooldown_s: int = Field(default=300, ge=1)
+    oracle_local_sync_interval_s: int = Field(default=60, ge=1)  # `make run`: how often the local sync runs
+
+    # --- ingestion --------------------------------------------------------------------------
+    # The SQS "ingest buffer": batches go there when PostgreSQL is unreachable or times out.
+    ingest_buffer_queue_url: str | None = None
+    sqs_endpoint_url: str | None = None  # local only: moto's server (make run); AWS uses the regional endpoint
+    # Events older than this (against the time the batch was received) are refused per item.
+    max_event_age_days: int = Field(default=7, ge=1, le=90)
+    # User agents are stored as HMAC-SHA256 under this key (64 hex characters). Unset in stage
+    # "local" means a fixed development key; every other stage must set it (from Secrets Manager).
+    ua_hash_key: str | None = None
+
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "STREAMVAULT_AWS_REGION")
     )
@@ -68,6 +104,22 @@ class Settings(BaseSettings):
     def _one_database_source(self) -> Settings:
         if self.database_url and self.db_host:
             raise ValueError("set DATABASE_URL or STREAMVAULT_DB_HOST, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _local_signer_key_only_locally(self) -> Settings:
+        # A raw private key in an environment variable is acceptable for a dev chain only.
+        if self.oracle_signer_private_key is not None and self.stage != "local":
+            raise ValueError("STREAMVAULT_ORACLE_SIGNER_PRIVATE_KEY is for stage local: use a KMS signer")
+        return self
+
+    @model_validator(mode="after")
+    def _bump_over_network_floor(self) -> Settings:
+        from streamvault.domain.networks import network_rules
+
+        floor = network_rules(self.chain_id).min_bump_percent
+        if self.oracle_fee_bump_percent is not None and self.oracle_fee_bump_percent < floor:
+            raise ValueError(f"a fee bump under {floor}% is refused by chain {self.chain_id}'s nodes")
         return self
 
     @property

@@ -35,3 +35,13 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 class Conflict(ClientError):
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(ClientError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ClientError):
+    status = 415
+    code = "unsupported_media_type"

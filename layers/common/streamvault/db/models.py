@@ -279,6 +279,47 @@ class Comment(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+REVENUE_KINDS = ("purchase", "tip")
+
+
+class RevenueEvent(Base):
+    """Track sales and tips as ingested, one per client event: the raw rows behind the revenue
+    columns of the daily rollups."""
+
+    __tablename__ = "revenue_events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", REVENUE_KINDS), name="kind_known"),
+        CheckConstraint("amount_attofil > 0", name="amount_positive"),
+        CheckConstraint("kind = 'tip' OR track_id IS NOT NULL", name="purchase_has_track"),
+        Index("ix_revenue_events_creator_id_occurred_at", "creator_id", "occurred_at"),
+        Index("ix_revenue_events_user_id", "user_id", postgresql_where=text("user_id IS NOT NULL")),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ingested_events.event_id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("tracks.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amount_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = _now()
+
+
+class FollowEvent(Base):
+    """Follows and unfollows that changed something (a repeated follow or an unfollow of nothing
+    is not here): the raw rows behind ``creator_daily_stats.follows/unfollows``, which ``follows``
+    alone cannot give back once a follow is undone."""
+
+    __tablename__ = "follow_events"
+    __table_args__ = (Index("ix_follow_events_creator_id_occurred_at", "creator_id", "occurred_at"),)
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ingested_events.event_id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), nullable=False)
+    followed: Mapped[bool] = mapped_column(Boolean, nullable=False)  # false: an unfollow
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class CreatorDailyStats(Base):
     __tablename__ = "creator_daily_stats"
     __table_args__ = tuple(
@@ -439,3 +480,128 @@ class ApiKey(Base):
     burst: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- chain: the transaction manager's state (streamvault.chain.txmanager) and the oracle's runs ----
+
+CHAIN_TX_STATES = ("unsent", "sent", "confirmed", "failed")
+CHAIN_ATTEMPT_STATES = ("in_progress", "broadcast")
+BREAKER_STATES = ("closed", "open", "half_open")
+
+
+class ChainNonce(Base):
+    """The next nonce per signer and chain. Allocated under this row's lock in the same database
+    transaction that stores the attempt using it: no gap and no reuse, however many run at once."""
+
+    __tablename__ = "chain_nonces"
+    __table_args__ = (CheckConstraint("next_nonce >= 0", name="next_nonce_nonnegative"),)
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksummed
+    next_nonce: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = _now()
+
+
+class ChainTransaction(Base):
+    """One intended transaction: unsent → sent (nonce assigned, attempts signed) → confirmed/failed."""
+
+    __tablename__ = "chain_transactions"
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_TX_STATES), name="state_known"),
+        CheckConstraint("state NOT IN ('sent', 'confirmed') OR nonce IS NOT NULL", name="sent_has_nonce"),
+        CheckConstraint("nonce IS NULL OR nonce >= 0", name="nonce_nonnegative"),
+        # A nonce belongs to one transaction of a signer at a time: reuse is impossible by construction.
+        Index("uq_chain_transactions_nonce", "chain_id", "from_address", "nonce", unique=True,
+              postgresql_where=text("nonce IS NOT NULL")),
+        Index("ix_chain_transactions_pending", "chain_id", "from_address", "nonce",
+              postgresql_where=text("state IN ('unsent', 'sent')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    purpose: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. UPDATE_METRICS
+    chain_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    from_address: Mapped[str] = mapped_column(String(42), nullable=False)
+    to_address: Mapped[str] = mapped_column(String(42), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    value_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False, server_default="0")
+    gas_limit: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="unsent")
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))  # the attempt that was mined
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    error_class: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChainTxAttempt(Base):
+    """A signed attempt at a transaction's nonce: the first, then each fee-bumped replacement.
+    Stored (``in_progress``) before it is broadcast, so that a process dying in between leaves a
+    record the next run re-broadcasts (the same bytes: at most one of them can ever be mined)."""
+
+    __tablename__ = "chain_tx_attempts"
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_ATTEMPT_STATES), name="state_known"),
+        CheckConstraint("max_priority_fee_per_gas <= max_fee_per_gas", name="tip_within_max_fee"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id", ondelete="CASCADE"),
+                                                nullable=False, index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66), nullable=False, unique=True)
+    nonce: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    max_fee_per_gas: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    max_priority_fee_per_gas: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    gas_limit: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # signed bytes: public once broadcast
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="in_progress")
+    created_at: Mapped[datetime] = _now()
+    broadcast_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChainCircuitBreaker(Base):
+    __tablename__ = "chain_circuit_breakers"
+    __table_args__ = (
+        CheckConstraint(_in("state", BREAKER_STATES), name="state_known"),
+        CheckConstraint("consecutive_failures >= 0", name="failures_nonnegative"),
+    )
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+
+class OracleSyncRun(Base):
+    """One sync run; its id is the epoch every update of the run carries on chain (uint32 there)."""
+
+    __tablename__ = "oracle_sync_runs"
+    __table_args__ = (CheckConstraint("id < 4294967296", name="id_fits_uint32"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16), nullable=False)  # schedule, cli, local, bench
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    creators: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    transactions: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class OracleSyncItem(Base):
+    """A creator's metrics inside one oracle transaction; copied into ``creator_sync_state`` when
+    the transaction is confirmed (only if newer than what is there)."""
+
+    __tablename__ = "oracle_sync_items"
+
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), primary_key=True, index=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    plays: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    followers: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    engagement_bps: Mapped[int] = mapped_column(Integer, nullable=False)
+    monthly_revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)

@@ -1,8 +1,11 @@
 """`streamvault dev`: the local stack in one process.
 
 PostgreSQL (``DATABASE_URL``, else embedded under the data dir), migrations, a small demo
-dataset, and an HTTP server on 127.0.0.1 that hands every request to the real API Lambda
-handler as an API Gateway event. Ctrl-C stops all of it.
+dataset, SQS (moto's server on 127.0.0.1, holding the ingest buffer and its dead-letter queue,
+drained into the ingest handler as Lambda's SQS trigger would), and an HTTP server on 127.0.0.1
+that hands every request to the real Lambda handler of its route as an API Gateway event:
+``POST /v1/events`` to the ingest function, everything else to the API function. Ctrl-C stops
+all of it.
 
 In front of the handler it plays API Gateway's part: the authorizer (the same code as the
 Lambda authorizer, without its cache: a revoked key stops at once) and per-key throttling,
@@ -15,10 +18,10 @@ import importlib
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from streamvault.api.authorizer import AuthorizerContext, authorize
@@ -28,12 +31,20 @@ from streamvault.db import migrate
 from streamvault.db.engine import dispose_engines, get_engine
 from streamvault.errors import error_body
 from streamvault.local.apigw import LocalContext, apigw_event, response_parts
+from streamvault.local.oracle import start_local_oracle
 from streamvault.local.postgres import start_embedded
+from streamvault.local.sqs import QueuePoller, create_buffer_queues
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 REPO_ROOT = Path(__file__).resolve().parents[4]
 # Routes without the authorizer (in AWS: methods with authorization type NONE).
 OPEN_PATHS = frozenset({"/v1/health", "/v1/docs", "/v1/openapi.json"})
+API_HANDLER = "functions.api.app.lambda_handler"
+INGEST_HANDLER = "functions.ingest.app.lambda_handler"
+Handler = Callable[[dict, Any], dict]
 
 
 def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
@@ -44,8 +55,12 @@ def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
     return getattr(importlib.import_module(module), name)
 
 
-def make_server(host: str, port: int, handler: Callable[[dict, Any], dict]) -> ThreadingHTTPServer:
+def make_server(host: str, port: int, handler: Handler,
+                routes: Mapping[tuple[str, str], Handler] | None = None) -> ThreadingHTTPServer:
+    """``routes`` maps (method, path) to another function than ``handler`` (API Gateway's
+    per-method integrations)."""
     limiter = RateLimiter()
+    routes = routes or {}
 
     class Bridge(BaseHTTPRequestHandler):
         server_version = "streamvault-local"
@@ -57,15 +72,17 @@ def make_server(host: str, port: int, handler: Callable[[dict, Any], dict]) -> T
                 return
             body = self.rfile.read(length) if length else None
             headers = {k.lower(): v for k, v in self.headers.items()}
+            path = urlsplit(self.path).path
             authorizer: dict[str, Any] = {}
-            if urlsplit(self.path).path not in OPEN_PATHS:
+            if path not in OPEN_PATHS:
                 granted = self._admit(headers)
                 if granted is None:
                     return
                 authorizer = dict(granted)
             event = apigw_event(self.command, self.path, headers, body, source_ip=self.client_address[0],
                                 authorizer=authorizer)
-            status, out_headers, data = response_parts(handler(event, LocalContext()))
+            target = routes.get((self.command, path), handler)
+            status, out_headers, data = response_parts(target(event, LocalContext()))
             self._reply(status, out_headers, data)
 
         def _admit(self, headers: dict[str, str]) -> AuthorizerContext | None:
@@ -127,10 +144,37 @@ def prepare_database(demo_creators: int, demo_plays: int) -> str:
     return url
 
 
+def start_ingest_buffer(ingest_handler: Handler) -> tuple[ThreadedMotoServer, QueuePoller]:
+    """moto's SQS server on a free local port, the buffer queues in it, the settings pointed at
+    them, and a poller draining the buffer into the ingest handler."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=endpoint,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    queue_url, _ = create_buffer_queues(sqs, visibility_timeout_s=5)
+    configure(**{**settings.model_dump(), "sqs_endpoint_url": endpoint, "ingest_buffer_queue_url": queue_url})
+    poller = QueuePoller(sqs, queue_url, ingest_handler)
+    poller.start()
+    return moto, poller
+
+
 def serve(port: int, host: str = "127.0.0.1", demo_creators: int = 50, demo_plays: int = 20_000) -> None:
     url = prepare_database(demo_creators, demo_plays)
-    server = make_server(host, port, load_handler("functions.api.app.lambda_handler"))
+    ingest_handler = load_handler(INGEST_HANDLER)
+    moto, poller = start_ingest_buffer(ingest_handler)
+    server = make_server(host, port, load_handler(API_HANDLER), {("POST", "/v1/events"): ingest_handler})
+    oracle = start_local_oracle()  # anvil + contract + the sync on an interval (streamvault.local.oracle)
     print(f"database: {url}", flush=True)
+    print(f"ingest buffer: {get_settings().ingest_buffer_queue_url} (moto)", flush=True)
+    if oracle is not None:
+        print(f"oracle: {oracle.contract} on {oracle.node.url}, synced every "
+              f"{get_settings().oracle_local_sync_interval_s} s", flush=True)
     print(f"StreamVault API listening on http://{host}:{server.server_port}  (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
@@ -138,5 +182,9 @@ def serve(port: int, host: str = "127.0.0.1", demo_creators: int = 50, demo_play
         pass
     finally:
         server.server_close()
+        poller.stop()
+        if oracle is not None:
+            oracle.stop()
+        moto.stop()
         dispose_engines()
         print("stopped", flush=True)

@@ -1,0 +1,190 @@
+"""Faults on a real anvil node: the RPC going down mid-sync, a stuck transaction, a nonce used
+out of band, a revert, and a crash between broadcast and bookkeeping."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import text
+from streamvault.chain.contracts import ORACLE_ROLE, oracle_contract
+from streamvault.chain.txmanager import TxManager, TxStatus
+from streamvault.db.repositories import chain as chain_repo
+from streamvault.services.oracle_sync import process_retry, record_final, run_sync
+
+from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
+    RecordingQueue,
+    anvil_node,
+    deployer_signer,
+    oracle_address,
+    oracle_runtime,
+    web3_client,
+)
+from tests.integration.test_oracle_sync import make_creators, on_chain
+
+
+def with_settings(rt, **update):
+    return replace(rt, settings=rt.settings.model_copy(update=update))
+
+
+def count(engine, sql: str, **params) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def test_rpc_down_mid_sync_queues_opens_breaker_and_converges(engine, anvil, runtime, monkeypatch):
+    ids = make_creators(engine, 30)
+    rt = with_settings(runtime, oracle_batch_size=10, oracle_receipt_wait_s=0.5, oracle_breaker_threshold=2,
+                       oracle_breaker_cooldown_s=1)
+    sent = []
+    real_send = rt.txm.send
+
+    def send_then_lose_the_node(tx_id: int):
+        outcome = real_send(tx_id)
+        sent.append(tx_id)
+        if len(sent) == 1:
+            anvil.stop()  # the node goes away after the first batch is on chain
+        return outcome
+
+    monkeypatch.setattr(rt.txm, "send", send_then_lose_the_node)
+    queue = RecordingQueue()
+    first = run_sync(rt, queue)
+    assert first.transactions == 3 and first.pending == 3
+    assert [(attempt, delay) for _, attempt, delay in queue.scheduled] == [(1, 2)] * 3
+    with engine.connect() as conn:
+        errors = set(conn.execute(text("SELECT error_class FROM oracle_sync_logs WHERE status = 'RETRYING'")).scalars())
+    assert errors == {"network"}
+
+    run_sync(rt, queue)  # the second failed run opens the breaker
+    assert run_sync(rt, queue).skipped == "breaker_open"
+    with engine.connect() as conn:
+        assert chain_repo.load_breaker(conn, "oracle_sync").state == "open"
+
+    anvil.start()  # same chain: anvil dumped its state on the way down
+    time.sleep(1.1)  # the cool-down: the next run is the probe
+    for tx_id, attempt, _ in queue.scheduled[:3]:
+        process_retry(rt, RecordingQueue(), {"transaction_id": tx_id, "attempt": attempt + 1})
+    run_sync(rt, queue)
+    assert count(engine, "SELECT count(*) FROM creator_sync_state") == 30
+    assert count(engine, "SELECT count(*) FROM chain_transactions WHERE state = 'confirmed'") == 3
+    assert all(on_chain(rt, creator_id)[1] == 100 + i for i, creator_id in enumerate(ids))
+    with engine.connect() as conn:
+        assert chain_repo.load_breaker(conn, "oracle_sync").state == "closed"
+
+
+def test_stuck_transaction_is_replaced_with_bumped_fees_and_confirmed_once(engine, anvil, runtime):
+    make_creators(engine, 5)
+    rt = with_settings(runtime, oracle_receipt_wait_s=0.2)
+    rt = replace(rt, txm=TxManager(rt.engine, rt.client, rt.signer, replace(rt.txm.policy, stuck_after_s=0.5),
+                                   on_final=record_final))
+    anvil.rpc("evm_setAutomine", False)  # mining paused: the transaction sits in the pool
+    report = run_sync(rt, RecordingQueue())
+    assert report.pending == 1
+    tx_id = rt.txm.pending_ids()[0]
+    time.sleep(0.6)
+    replaced = rt.txm.poll(tx_id)
+    assert replaced.status is TxStatus.PENDING
+    with engine.connect() as conn:
+        first, second = chain_repo.attempts_of(conn, tx_id)
+    assert first.nonce == second.nonce
+    assert second.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 1.2
+    assert second.max_fee_per_gas >= first.max_fee_per_gas * 1.2
+
+    anvil.rpc("evm_mine")
+    outcome = rt.txm.poll(tx_id)
+    assert outcome.status is TxStatus.CONFIRMED and outcome.tx_hash == second.tx_hash
+    assert rt.client.receipt(first.tx_hash) is None  # the original was replaced, never mined
+    assert count(engine, "SELECT count(*) FROM oracle_sync_logs WHERE status = 'SUCCESS'") == 1
+
+
+def test_nonce_used_out_of_band_is_resynced(engine, w3, deployer, runtime, monkeypatch):
+    make_creators(engine, 2)
+    real_send_raw = runtime.client.send_raw
+    stolen = []
+
+    def someone_else_takes_the_nonce(raw: bytes) -> str:
+        if not stolen:  # between our allocation and our broadcast, another sender uses the nonce
+            tx = {"to": deployer.address, "value": 1, "gas": 21_000, "chainId": w3.eth.chain_id,
+                  "nonce": w3.eth.get_transaction_count(deployer.address, "pending"),
+                  "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(deployer.sign(tx)))
+            stolen.append(tx["nonce"])
+        return real_send_raw(raw)
+
+    monkeypatch.setattr(runtime.client, "send_raw", someone_else_takes_the_nonce)
+    report = run_sync(runtime, RecordingQueue())
+    assert report.confirmed == 1
+    with engine.connect() as conn:
+        tx_nonce = conn.execute(text("SELECT nonce FROM chain_transactions")).scalar_one()
+        attempt_nonces = list(conn.execute(text("SELECT nonce FROM chain_tx_attempts ORDER BY id")).scalars())
+    assert attempt_nonces == [stolen[0], tx_nonce] and tx_nonce == stolen[0] + 1
+    assert count(engine, "SELECT count(*) FROM creator_sync_state") == 2
+
+
+def test_revert_is_not_retried_and_its_reason_logged(engine, w3, deployer, runtime):
+    make_creators(engine, 2)
+    contract = oracle_contract(w3, runtime.contract_address)
+    tx = contract.functions.revokeRole(ORACLE_ROLE, deployer.address).build_transaction(
+        {"from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address), "chainId": 31337})
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(deployer.sign(tx)))
+    queue = RecordingQueue()
+    report = run_sync(runtime, queue)
+    assert (report.failed, report.pending, queue.scheduled) == (1, 0, [])
+    with engine.connect() as conn:
+        log = conn.execute(text("SELECT status, error_class, error_message FROM oracle_sync_logs")).one()
+        breaker = chain_repo.load_breaker(conn, "oracle_sync")
+    assert (log.status, log.error_class) == ("FAILED", "revert")
+    assert "AccessControlUnauthorizedAccount" in log.error_message
+    assert breaker.consecutive_failures == 0  # the contract's verdict, not an outage
+    assert count(engine, "SELECT count(*) FROM creator_sync_state") == 0
+
+
+def test_crash_after_broadcast_before_bookkeeping_is_reconciled_once(engine, runtime, monkeypatch):
+    ids = make_creators(engine, 4)
+    nonce_before = runtime.client.nonce(runtime.signer.address, "latest")
+
+    def crash(conn, tx_hash):
+        raise SystemExit("the Lambda died right after the broadcast")
+
+    monkeypatch.setattr(chain_repo, "mark_broadcast", crash)
+    with pytest.raises(SystemExit):
+        run_sync(runtime, RecordingQueue())
+    monkeypatch.undo()
+
+    assert count(engine, "SELECT count(*) FROM chain_tx_attempts WHERE state = 'in_progress'") == 1
+    report = run_sync(runtime, RecordingQueue())  # the next run reconciles first
+    assert report.creators == 0  # the creators were in flight, then confirmed by reconciliation
+    assert runtime.client.nonce(runtime.signer.address, "latest") == nonce_before + 1  # sent exactly once
+    assert count(engine, "SELECT count(*) FROM chain_transactions WHERE state = 'confirmed'") == 1
+    assert count(engine, "SELECT count(*) FROM oracle_sync_logs WHERE status = 'SUCCESS'") == 1
+    assert on_chain(runtime, ids[2])[1] == 102
+
+
+def test_mined_revert_fails_once_with_its_reason(engine, anvil, w3, deployer, db_url):
+    """The role is revoked while our batch waits in the pool: it is mined and reverts."""
+    from streamvault.chain.contracts import deploy_oracle
+    from streamvault.chain.signers import LocalSigner
+    from streamvault.services.oracle_sync import build_runtime
+
+    from tests.integration.chain_fixtures import STRANGER_KEY, oracle_settings
+
+    admin = LocalSigner(STRANGER_KEY)
+    address = deploy_oracle(w3, deployer, admin=admin.address, oracle=deployer.address)
+    oracle_settings(db_url, anvil, address, oracle_receipt_wait_s=0.2)
+    rt = build_runtime()
+    make_creators(engine, 2)
+    anvil.rpc("evm_setAutomine", False)
+    assert run_sync(rt, RecordingQueue()).pending == 1
+    revoke = oracle_contract(w3, address).functions.revokeRole(ORACLE_ROLE, deployer.address).build_transaction(
+        {"from": admin.address, "nonce": w3.eth.get_transaction_count(admin.address), "chainId": 31337,
+         "maxPriorityFeePerGas": 50 * 10**9, "maxFeePerGas": 100 * 10**9})
+    w3.eth.send_raw_transaction(admin.sign(revoke))  # a higher tip: mined first in the block
+    anvil.rpc("evm_mine")
+    (tx_id,) = rt.txm.pending_ids()
+    outcome = rt.txm.poll(tx_id)
+    assert outcome.status is TxStatus.FAILED and outcome.error_class == "revert"
+    assert "AccessControlUnauthorizedAccount" in (outcome.error_message or "")
+    assert rt.txm.poll(tx_id).status is TxStatus.FAILED  # final: polling again changes nothing
+    assert count(engine, "SELECT count(*) FROM oracle_sync_logs WHERE status = 'FAILED'") == 1
+    assert count(engine, "SELECT count(*) FROM creator_sync_state") == 0

@@ -1,0 +1,76 @@
+"""The oracle_sync Lambda: the scheduled run with EMF metrics, and the SQS retry consumer with
+partial batch failure and the DLQ after the last attempt (moto SQS)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+from sqlalchemy import text
+from streamvault.config import get_settings
+from streamvault.local.apigw import LocalContext
+
+from functions.oracle_sync import app
+from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
+    anvil_node,
+    deployer_signer,
+    oracle_address,
+    oracle_settings,
+    web3_client,
+)
+from tests.integration.test_oracle_sync import make_creators
+
+
+@pytest.fixture
+def queues(engine, db_url, anvil, oracle):
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        retry = sqs.create_queue(QueueName="oracle-retry")["QueueUrl"]
+        dlq = sqs.create_queue(QueueName="oracle-dlq")["QueueUrl"]
+        oracle_settings(db_url, anvil, oracle, oracle_retry_queue_url=retry, oracle_dlq_url=dlq,
+                        oracle_receipt_wait_s=0.3, aws_region="us-east-1", oracle_backoff_s=(0,))  # visible at once
+        app._runtime = None
+        yield sqs, retry, dlq
+        app._runtime = None
+
+
+def sqs_event(*bodies: str) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"h{i}", "body": body, "attributes": {},
+                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:oracle-retry",
+                         "awsRegion": "us-east-1"} for i, body in enumerate(bodies)]}
+
+
+def test_scheduled_run_syncs_and_emits_metrics(engine, queues, capsys):
+    make_creators(engine, 3)
+    result = app.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LocalContext())
+    assert (result["creators"], result["confirmed"]) == (3, 1)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"SyncSuccessRate", "FailedTransactions", "SyncDuration", "DataFreshness"} <= names
+
+
+def test_retry_records_partial_failure_and_dlq(engine, anvil, queues):
+    sqs, retry, dlq = queues
+    make_creators(engine, 2)
+    anvil.rpc("evm_setAutomine", False)  # the batch stays pending: the run queues it
+    app.lambda_handler({"source": "aws.events"}, LocalContext())
+    queued = sqs.receive_message(QueueUrl=retry, WaitTimeSeconds=0, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"])["attempt"] for m in queued] == [1]
+    tx_id = json.loads(queued[0]["Body"])["transaction_id"]
+
+    last = json.dumps({"transaction_id": tx_id, "attempt": get_settings().oracle_max_attempts})
+    result = app.lambda_handler(sqs_event(last, "not json"), LocalContext())
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m1"}]  # only the broken record comes back
+    dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages", [])
+    assert json.loads(dead[0]["Body"])["transaction_id"] == tx_id
+
+    anvil.rpc("evm_setAutomine", True)
+    anvil.rpc("evm_mine")
+    again = app.lambda_handler(sqs_event(json.dumps({"transaction_id": tx_id, "attempt": 2})), LocalContext())
+    assert again["batchItemFailures"] == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT state FROM chain_transactions WHERE id = :id"),
+                            {"id": tx_id}).scalar_one() == "confirmed"

@@ -8,7 +8,8 @@ embedded PostgreSQL), then times, in-process and interleaved so noise hits all a
 - the floor: the same Powertools resolver with one route doing a bare psycopg primary-key lookup;
 - the same two reads computed from raw `plays` instead of counters and rollups.
 Cold import: a fresh interpreter importing `functions.api.app`, against one importing an empty
-Powertools handler (medians of several runs). Last line: one JSON object.
+Powertools handler with the same OpenAPI validation on (and, reported beside it, a bare one);
+medians of several runs. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -118,8 +119,12 @@ def main() -> None:
     figures = {name: percentiles(s) for name, s in samples.items()}
     worse = max(("profile", "stats"), key=lambda n: figures[n]["p99_ms"])
     handler_import = cold_import_ms("import functions.api.app")
+    # The baseline is configured like ours: OpenAPI validation on (the API needs it); the bare
+    # resolver's figure is reported beside it.
     empty_import = cold_import_ms("from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
-                                  "APIGatewayRestResolver()")
+                                  "APIGatewayRestResolver(enable_validation=True)")
+    bare_import = cold_import_ms("from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+                                 "APIGatewayRestResolver()")
     report({
         "creators": args.creators, "plays": seeded.plays, "requests_per_route": args.requests,
         "p50_ms": figures[worse]["p50_ms"], "p99_ms": figures[worse]["p99_ms"], "worse_route": worse,
@@ -132,6 +137,8 @@ def main() -> None:
         },
         "cold_import_ms": round(handler_import, 1), "empty_handler_import_ms": round(empty_import, 1),
         "cold_import_ratio": round(handler_import / empty_import, 2),
+        "bare_resolver_import_ms": round(bare_import, 1),
+        "cold_import_ratio_vs_bare_resolver": round(handler_import / bare_import, 2),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     })
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 from functools import cache
 
@@ -117,3 +118,8 @@ def _raw_error(status: int, code: str, message: str) -> dict:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _unreadable_body(event) or app.resolve(event, context)
+
+
+# Everything imported so far lives as long as the container: keep it out of the collector's
+# sight, so that full collections during requests (latency spikes) only walk per-request objects.
+gc.freeze()

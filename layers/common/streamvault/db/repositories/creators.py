@@ -14,40 +14,31 @@ from sqlalchemy import Connection, text
 
 from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS, EngagementInputs
 
-# The rules behind a creator's metrics, written once for the two queries below that apply them.
-# `:as_of` fixes "now" so that a whole sync run (and a test) sees one month and one 90-day window.
-_TRACK_IN_WINDOW = f"""t.deleted_at IS NULL
-      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
-      AND t.released_at <= CAST(:as_of AS timestamptz)"""
-_DAY_IN_MONTH = """s.day >= date_trunc('month', CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date
-      AND s.day <= (CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date"""
-_COUNTERS = """c.id AS creator_id, c.play_count AS plays, c.follower_count AS followers,
-           c.like_count AS likes, c.comment_count AS comments"""
-
-
-def _monthly_revenue(month_sum: str) -> str:
-    """Sales + tips this calendar month (``month_sum``) + 10% of a known market cap."""
-    return f"coalesce({month_sum}, 0) + coalesce(div(c.market_cap_attofil, 10), 0)"
-
-
-# Per-creator metrics, set-based (many creators at once: sync runs, score refreshes).
+# Per-creator metrics, set-based (many creators at once: sync runs, score refreshes). `:as_of`
+# fixes "now" so that a whole sync run (and a test) sees one month and one 90-day window. The
+# profile function of migration 0005 applies the same rules to one creator; a test holds them equal.
 _METRICS_CTE = f"""
 WITH recent_tracks AS (
     SELECT t.creator_id, count(*) AS tracks_90d
     FROM tracks t
-    WHERE {_TRACK_IN_WINDOW}
+    WHERE t.deleted_at IS NULL
+      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
+      AND t.released_at <= CAST(:as_of AS timestamptz) {{track_scope}}
     GROUP BY t.creator_id
 ), month_revenue AS (
     SELECT s.creator_id, sum(s.revenue_attofil) AS revenue
     FROM creator_daily_stats s
-    WHERE {_DAY_IN_MONTH}
+    WHERE s.day >= date_trunc('month', CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date
+      AND s.day <= (CAST(:as_of AS timestamptz) AT TIME ZONE 'UTC')::date {{stats_scope}}
     GROUP BY s.creator_id
 ), metrics AS (
-    SELECT {_COUNTERS},
+    SELECT c.id AS creator_id, c.play_count AS plays, c.follower_count AS followers,
+           c.like_count AS likes, c.comment_count AS comments,
            coalesce(rt.tracks_90d, 0) AS tracks_90d,
            streamvault_engagement_score(c.play_count, c.follower_count, c.like_count, c.comment_count,
                                         coalesce(rt.tracks_90d, 0)) AS engagement_score,
-           {_monthly_revenue("mr.revenue")} AS monthly_revenue_attofil,
+           -- monthly revenue: sales + tips this calendar month + 10% of a known market cap
+           coalesce(mr.revenue, 0) + coalesce(div(c.market_cap_attofil, 10), 0) AS monthly_revenue_attofil,
            c.metrics_changed_at
     FROM creators c
     LEFT JOIN recent_tracks rt ON rt.creator_id = c.id
@@ -55,6 +46,17 @@ WITH recent_tracks AS (
     WHERE c.deleted_at IS NULL {{creator_filter}}
 )
 """
+
+
+def _metrics_sql(creator_filter: str = "", ids: str | None = None) -> str:
+    """The metrics CTE; ``ids`` (a SQL expression for an array of creator ids) narrows the
+    aggregates themselves, so a few creators cost a few index look-ups, not a full scan."""
+    scope = "" if ids is None else f"= ANY({ids})"
+    return _METRICS_CTE.format(
+        creator_filter=creator_filter + (f" AND c.id {scope}" if scope else ""),
+        track_scope=f"AND t.creator_id {scope}" if scope else "",
+        stats_scope=f"AND s.creator_id {scope}" if scope else "",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,50 +120,34 @@ def _metrics(row) -> CreatorMetrics:
 
 
 def creator_metrics(conn: Connection, creator_id: int, as_of: datetime) -> CreatorMetrics | None:
-    sql = _METRICS_CTE.format(creator_filter="AND c.id = :creator_id") + "SELECT * FROM metrics"
+    sql = _metrics_sql(ids="ARRAY[CAST(:creator_id AS bigint)]") + "SELECT * FROM metrics"
     row = conn.execute(text(sql), {"creator_id": creator_id, "as_of": as_of}).one_or_none()
     return None if row is None else _metrics(row)
 
 
-# The whole profile in one round trip (the API's hottest read). Scalar subqueries rather than
-# the CTE's aggregates: planned in about half the time for one creator.
-_MONTH_SUM_OF_C = f"""(SELECT sum(s.revenue_attofil) FROM creator_daily_stats s
-                         WHERE s.creator_id = c.id AND {_DAY_IN_MONTH})"""
-_PROFILE_SQL = text(f"""
-    SELECT {_COUNTERS}, c.user_id, c.name, c.bio, c.verified, c.coin_address, c.revenue_sharing_enabled,
-           c.track_count, c.created_at,
-           (SELECT count(*) FROM tracks t WHERE t.creator_id = c.id AND {_TRACK_IN_WINDOW}) AS tracks_90d,
-           {_monthly_revenue(_MONTH_SUM_OF_C)} AS monthly_revenue_attofil,
-           ss.epoch AS sync_epoch, ss.plays AS sync_plays, ss.followers AS sync_followers,
-           ss.engagement_bps AS sync_engagement_bps, ss.monthly_revenue_attofil AS sync_monthly_revenue_attofil,
-           ss.synced_at AS sync_synced_at, ss.tx_hash AS sync_tx_hash,
-           (SELECT coalesce(json_agg(json_build_object(
-                        'milestone_type', cm.milestone_type, 'threshold', cm.threshold::text,
-                        'value_reached', cm.value_reached::text, 'reached_at', cm.reached_at,
-                        'action_tx_hash', cm.action_tx_hash)
-                    ORDER BY cm.reached_at, cm.milestone_type, cm.threshold), '[]')
-              FROM creator_milestones cm WHERE cm.creator_id = c.id) AS milestones
-    FROM creators c
-    LEFT JOIN creator_sync_state ss ON ss.creator_id = c.id
-    WHERE c.id = :creator_id AND c.deleted_at IS NULL
-""")
+# The whole profile in one round trip, as one JSON value from a SQL function whose plan the
+# server caches (migration 0005 says why): the API's hottest read.
+_PROFILE_SQL = text("SELECT streamvault_creator_profile(:creator_id, :as_of)")
 
 
 def get_creator_profile(conn: Connection, creator_id: int, as_of: datetime) -> CreatorProfile | None:
-    row = conn.execute(_PROFILE_SQL, {"creator_id": creator_id, "as_of": as_of}).one_or_none()
+    row = conn.execute(_PROFILE_SQL, {"creator_id": creator_id, "as_of": as_of}).scalar_one()
     if row is None:
         return None
-    sync_state = None if row.sync_synced_at is None else SyncState(
-        epoch=row.sync_epoch, plays=row.sync_plays, followers=row.sync_followers,
-        engagement_bps=row.sync_engagement_bps, monthly_revenue_attofil=int(row.sync_monthly_revenue_attofil),
-        synced_at=row.sync_synced_at, tx_hash=row.sync_tx_hash,
+    sync = row["sync_state"]
+    sync_state = None if sync is None else SyncState(
+        epoch=sync["epoch"], plays=sync["plays"], followers=sync["followers"],
+        engagement_bps=sync["engagement_bps"], monthly_revenue_attofil=int(sync["monthly_revenue_attofil"]),
+        synced_at=datetime.fromisoformat(sync["synced_at"]), tx_hash=sync["tx_hash"],
     )
     return CreatorProfile(
-        id=row.creator_id, user_id=row.user_id, name=row.name, bio=row.bio, verified=row.verified,
-        coin_address=row.coin_address, revenue_sharing_enabled=row.revenue_sharing_enabled,
-        track_count=row.track_count, created_at=row.created_at,
-        engagement_inputs=EngagementInputs(row.plays, row.followers, row.likes, row.comments, row.tracks_90d),
-        monthly_revenue_attofil=int(row.monthly_revenue_attofil), milestones=row.milestones, sync_state=sync_state,
+        id=row["creator_id"], user_id=row["user_id"], name=row["name"], bio=row["bio"], verified=row["verified"],
+        coin_address=row["coin_address"], revenue_sharing_enabled=row["revenue_sharing_enabled"],
+        track_count=row["track_count"], created_at=datetime.fromisoformat(row["created_at"]),
+        engagement_inputs=EngagementInputs(row["plays"], row["followers"], row["likes"], row["comments"],
+                                           row["tracks_90d"]),
+        monthly_revenue_attofil=int(row["monthly_revenue_attofil"]), milestones=row["milestones"],
+        sync_state=sync_state,
     )
 
 
@@ -217,7 +203,7 @@ def eligible_for_sync(
 ) -> list[CreatorMetrics]:
     """Verified creators with a wallet whose on-chain metrics are missing, differ from the
     live ones, or were last confirmed longer than ``heartbeat`` ago; oldest sync first."""
-    sql = _METRICS_CTE.format(
+    sql = _metrics_sql(
         creator_filter="AND c.verified AND c.wallet_ciphertext IS NOT NULL"
     ) + """
         SELECT m.* FROM metrics m
@@ -237,8 +223,8 @@ def eligible_for_sync(
 def refresh_engagement_scores(conn: Connection, as_of: datetime, creator_ids: list[int] | None = None) -> int:
     """Recompute the stored engagement score (for sorted lists) of some creators, or of all of
     them; only rows whose score changed are written. Returns how many changed."""
-    sql = _METRICS_CTE.format(
-        creator_filter="" if creator_ids is None else "AND c.id = ANY(:creator_ids)"
+    sql = _metrics_sql(
+        ids=None if creator_ids is None else "CAST(:creator_ids AS bigint[])"
     ) + """
         UPDATE creators c SET engagement_score = m.engagement_score
         FROM metrics m

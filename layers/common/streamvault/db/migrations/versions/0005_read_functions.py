@@ -60,24 +60,21 @@ END
 $fn$;
 """
 
-# Every day from p_start to p_end (zeros on quiet days), in order; NULL for an unknown or
-# deleted creator (the range always has a day, so one call also answers "does it exist").
+# The creator's rollup rows from p_start to p_end, in order; one row of NULLs when it has none
+# in the range, no row at all for an unknown or deleted creator (so one call also answers
+# "does it exist"). Quiet days are filled in by the repository: cheaper than generating them here.
 CREATOR_SERIES = r"""
 CREATE OR REPLACE FUNCTION streamvault_creator_series(p_creator_id bigint, p_start date, p_end date)
-RETURNS json LANGUAGE plpgsql STABLE AS $fn$
+RETURNS TABLE (day date, plays bigint, listen_ms bigint, likes bigint, comments bigint, follows bigint,
+               unfollows bigint, revenue_attofil text)
+LANGUAGE plpgsql STABLE AS $fn$
 BEGIN
-    RETURN (
-        SELECT json_agg(json_build_object(
-                   'day', d.day::date, 'plays', coalesce(s.plays, 0), 'listen_ms', coalesce(s.listen_ms, 0),
-                   'likes', coalesce(s.likes, 0), 'comments', coalesce(s.comments, 0),
-                   'follows', coalesce(s.follows, 0), 'unfollows', coalesce(s.unfollows, 0),
-                   'revenue_attofil', coalesce(s.revenue_attofil, 0)::text)
-               ORDER BY d.day)
+    RETURN QUERY
+        SELECT s.day, s.plays, s.listen_ms, s.likes, s.comments, s.follows, s.unfollows, s.revenue_attofil::text
         FROM creators c
-        CROSS JOIN generate_series(p_start, p_end, interval '1 day') AS d(day)
-        LEFT JOIN creator_daily_stats s ON s.creator_id = c.id AND s.day = d.day
+        LEFT JOIN creator_daily_stats s ON s.creator_id = c.id AND s.day BETWEEN p_start AND p_end
         WHERE c.id = p_creator_id AND c.deleted_at IS NULL
-    );
+        ORDER BY s.day;
 END
 $fn$;
 """

@@ -1,0 +1,52 @@
+"""SQS queues, each with its dead-letter queue, KMS-encrypted, TLS-only.
+
+Visibility timeout = 6 × the consumer's timeout (AWS' guidance for Lambda event sources: a
+message must stay hidden while a batch is processed and while throttled invocations are retried).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.components.functions import SPECS
+from infra.config import StageConfig
+
+RETENTION = Duration.days(14)  # SQS' maximum: a long outage still replays everything
+VISIBILITY_FACTOR = 6
+INGEST_MAX_RECEIVES = 5
+# The oracle function runs one at a time: a message received while it is busy is throttled and
+# returned, which counts as a receive. Its own attempt counter (STREAMVAULT_ORACLE_MAX_ATTEMPTS)
+# decides when a transaction is given up; this redrive only catches poison messages.
+ORACLE_MAX_RECEIVES = 10
+
+
+class Queues(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self._prefix, self._key = f"streamvault-{config.stage}", key
+        self.ingest_dlq = self._queue("ingest-buffer-dlq")
+        self.ingest_buffer = self._queue("ingest-buffer", _visibility("ingest"), self.ingest_dlq, INGEST_MAX_RECEIVES)
+        self.oracle_dlq = self._queue("oracle-retry-dlq")
+        self.oracle_retry = self._queue("oracle-retry", _visibility("oracle_sync"), self.oracle_dlq,
+                                        ORACLE_MAX_RECEIVES)
+
+    @property
+    def dead_letter_queues(self) -> dict[str, sqs.Queue]:
+        return {"IngestBuffer": self.ingest_dlq, "OracleRetry": self.oracle_dlq}
+
+    def _queue(self, name: str, visibility: Duration | None = None, dlq: sqs.IQueue | None = None,
+               max_receives: int = 0) -> sqs.Queue:
+        return sqs.Queue(
+            self, name.title().replace("-", ""), queue_name=f"{self._prefix}-{name}", visibility_timeout=visibility,
+            retention_period=RETENTION, encryption=sqs.QueueEncryption.KMS, encryption_master_key=self._key,
+            data_key_reuse=Duration.hours(1),  # fewer KMS calls per message
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receives) if dlq else None,
+        )
+
+
+def _visibility(consumer: str) -> Duration:
+    return Duration.seconds(VISIBILITY_FACTOR * SPECS[consumer].timeout_s)

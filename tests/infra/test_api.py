@@ -1,0 +1,72 @@
+"""API Gateway: authorizer, open routes, throttling, access logs, CORS, gateway responses."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from tests.infra.conftest import Synth
+
+
+def _methods(synth: Synth) -> dict[tuple[str, str], dict]:
+    resources = synth.template.find_resources("AWS::ApiGateway::Resource")
+    paths = {logical: r["Properties"]["PathPart"] for logical, r in resources.items()}
+    methods = synth.template.find_resources("AWS::ApiGateway::Method")
+    out = {}
+    for method in methods.values():
+        props = method["Properties"]
+        ref = props["ResourceId"].get("Ref")
+        out[(paths.get(ref, "/"), props["HttpMethod"])] = props
+    return out
+
+
+def test_request_authorizer_on_the_api_key_header_with_a_short_cache(dev: Synth) -> None:
+    dev.template.has_resource_properties("AWS::ApiGateway::Authorizer", {
+        "Type": "REQUEST", "IdentitySource": "method.request.header.x-api-key",
+        "AuthorizerResultTtlInSeconds": 60,
+    })
+    dev.template.has_resource_properties("AWS::ApiGateway::RestApi", {"ApiKeySourceType": "AUTHORIZER"})
+
+
+def test_open_routes_and_keyed_routes(dev: Synth) -> None:
+    methods = _methods(dev)
+    for path in ("health", "docs", "openapi.json"):
+        assert methods[(path, "GET")]["AuthorizationType"] == "NONE"
+    assert methods[("events", "POST")]["AuthorizationType"] == "CUSTOM"
+    assert methods[("{proxy+}", "ANY")]["AuthorizationType"] == "CUSTOM"
+
+
+def test_cors_preflight_allows_the_key_header(dev: Synth) -> None:
+    options = [m for (_, verb), m in _methods(dev).items() if verb == "OPTIONS"]
+    assert options
+    for method in options:
+        assert method["AuthorizationType"] == "NONE"
+        headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        assert "x-api-key" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_usage_plan_and_stage_throttling(dev: Synth) -> None:
+    dev.template.has_resource_properties("AWS::ApiGateway::UsagePlan", {
+        "Throttle": {"RateLimit": 50, "BurstLimit": 100},
+    })
+    dev.template.has_resource_properties("AWS::ApiGateway::Stage", {
+        "StageName": "dev", "TracingEnabled": True,
+        "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},
+        "MethodSettings": [Match.object_like({
+            "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200, "DataTraceEnabled": False,
+        })],
+    })
+
+
+def test_gateway_responses_use_the_project_error_shape(dev: Synth) -> None:
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in dev.template.find_resources("AWS::ApiGateway::GatewayResponse").values()}
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    unauthorized = responses["UNAUTHORIZED"]
+    assert unauthorized["StatusCode"] == "401"
+    body = unauthorized["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"m"')
+    assert json.loads(body) == {"error": {"code": "unauthorized", "message": "m", "details": None}}
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert "StatusCode" not in responses["DEFAULT_4XX"]  # keeps API Gateway's own status
+    assert responses["DEFAULT_5XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"

@@ -1,0 +1,31 @@
+"""The layer's requirements and size check (the pip step itself runs in `make synth`, not here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra import layer_build
+from infra.components.layer import source_hash
+
+
+def test_layer_ships_runtime_dependencies_without_boto3_or_dev_tools() -> None:
+    requirements = layer_build.runtime_requirements()
+    names = {layer_build._name(r) for r in requirements}
+    assert {"aws-lambda-powertools", "psycopg", "sqlalchemy", "alembic", "pydantic", "web3"} <= names
+    assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)  # the X-Ray SDK
+    assert not names & {"boto3", "botocore", "pytest", "moto", "ruff", "pgserver", "aws-cdk-lib"}
+
+
+def test_layer_targets_the_lambda_platform() -> None:
+    assert layer_build.LAMBDA_PYTHON == "3.12"
+    assert all(p.endswith("aarch64") for p in layer_build.PLATFORMS)
+
+
+def test_size_report_refuses_a_layer_over_the_limit() -> None:
+    assert "115.7 MB" in layer_build.report(115_700_000)
+    with pytest.raises(RuntimeError, match="over Lambda's 250 MB"):
+        layer_build.report(251_000_000)
+
+
+def test_asset_hash_is_stable() -> None:
+    assert source_hash() == source_hash()

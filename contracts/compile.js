@@ -37,6 +37,7 @@ function compile() {
   const artifacts = {};
   for (const source of Object.keys(sources)) {
     for (const [name, contract] of Object.entries(output.contracts[source])) {
+      if (!contract.evm.bytecode.object) continue; // interfaces: nothing to deploy, their ABI is in the contracts'
       artifacts[name] = JSON.stringify({
         contractName: name,
         sourceName: `contracts/src/${source}`,

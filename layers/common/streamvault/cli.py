@@ -194,6 +194,27 @@ def cmd_oracle_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_milestones_detect(args: argparse.Namespace) -> int:
+    from streamvault.services.milestones import build_milestone_runtime, daily
+
+    detection, actions = daily(build_milestone_runtime())
+    _print(args, {"detection": detection, "actions": actions}, lambda r: (
+        f"{detection.creators} creators checked, {detection.recorded} milestones recorded; coins created "
+        f"{actions.coins}, revenue sharing enabled {actions.sharing_enabled}, failed {actions.failed}, "
+        f"pending {actions.pending}"))
+    return 0 if actions.failed == 0 else 1
+
+
+def cmd_revenue_distribute(args: argparse.Namespace) -> int:
+    from streamvault.services.milestones import build_milestone_runtime, distribute
+
+    report = distribute(build_milestone_runtime(), args.quarter)
+    _print(args, report, lambda r: (
+        f"{r.quarter}: {r.distributions} distributions at snapshot block {r.snapshot_block}, "
+        f"{r.deposited_attofil} attoFIL deposited; {r.confirmed} confirmed, {r.failed} failed, {r.pending} pending"))
+    return 0 if report.failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL, else the embedded server)")
@@ -252,7 +273,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=20)
     p.add_argument("--status", choices=["PENDING", "SUCCESS", "FAILED", "RETRYING"])
     p.set_defaults(func=cmd_oracle_logs)
+    p = commands.add_parser("milestones", help="milestones and creator coins").add_subparsers(
+        dest="milestones_command", required=True).add_parser(
+        "detect", parents=[common], help="record every creator's new milestones, then create coins and enable sharing")
+    p.set_defaults(func=cmd_milestones_detect)
+    p = commands.add_parser("revenue", help="quarterly revenue sharing").add_subparsers(
+        dest="revenue_command", required=True).add_parser(
+        "distribute", parents=[common], help="deposit a finished quarter's holders' shares into the distributor")
+    p.add_argument("--quarter", type=_quarter, required=True, help="e.g. 2026Q3")
+    p.set_defaults(func=cmd_revenue_distribute)
     return parser
+
+
+def _quarter(value: str):  # -> Quarter (imported lazily, like every command's code)
+    from streamvault.domain.milestones import Quarter
+
+    try:
+        return Quarter.parse(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive(value: str) -> int:

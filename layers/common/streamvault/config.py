@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     oracle_breaker_cooldown_s: int = Field(default=300, ge=1)
     oracle_local_sync_interval_s: int = Field(default=60, ge=1)  # `make run`: how often the local sync runs
 
+    # --- milestones, creator coins, revenue sharing (functions/milestones; docs/coins.md) ----------
+    milestone_play_thresholds: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)  # recorded, no action
+    milestone_follower_thresholds: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)  # recorded, no action
+    # The coin rule; the factory contract holds the same two thresholds and enforces them on chain.
+    coin_min_plays: int = Field(default=50_000, ge=1)
+    coin_min_followers: int = Field(default=5_000, ge=1)
+    revenue_share_min_monthly_attofil: int = Field(default=100 * 10**18, ge=1)  # 100 FIL in a calendar month
+    revenue_holders_share_bps: int = Field(default=1_000, ge=0, le=10_000)  # holders' part of a quarter's revenue
+    coin_factory_address: str | None = None
+    revenue_distributor_address: str | None = None
+    # AWS: the EventBridge bus the oracle sync announces finished runs on (the milestones function listens)
+    events_bus_name: str | None = None
+
     # --- ingestion --------------------------------------------------------------------------
     # The SQS "ingest buffer": batches go there when PostgreSQL is unreachable or times out.
     ingest_buffer_queue_url: str | None = None

@@ -13,7 +13,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
 
-from streamvault.chain.contracts import artifact
+from streamvault.chain.contracts import all_artifacts
 from streamvault.domain.chain_errors import ErrorClass, classify_message
 
 T = TypeVar("T")
@@ -35,9 +35,9 @@ class Receipt:
 
 @functools.cache
 def _custom_errors() -> dict[bytes, tuple[str, list[str]]]:
-    """The contract's custom errors (OpenZeppelin's included) by selector, to name a revert."""
+    """Every built contract's custom errors (OpenZeppelin's included) by selector, to name a revert."""
     out = {}
-    for item in artifact()["abi"]:
+    for item in (i for art in all_artifacts() for i in art["abi"]):
         if item["type"] == "error":
             types = [i["type"] for i in item["inputs"]]
             out[function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")] = (item["name"], types)
@@ -111,9 +111,9 @@ class ChainClient:
         return base_fee, tip
 
     @_rpc
-    def estimate_gas(self, sender: str, to: str, data: bytes) -> int:
+    def estimate_gas(self, sender: str, to: str, data: bytes, value: int = 0) -> int:
         return self.w3.eth.estimate_gas({"from": to_checksum_address(sender), "to": to_checksum_address(to),
-                                         "data": data})  # type: ignore[typeddict-item]
+                                         "data": data, "value": value})  # type: ignore[typeddict-item]
 
     @_rpc
     def send_raw(self, raw: bytes) -> str:
@@ -128,12 +128,12 @@ class ChainClient:
         return Receipt(tx_hash=tx_hash, status=int(r["status"]), block_number=int(r["blockNumber"]),
                        gas_used=int(r["gasUsed"]))
 
-    def replay_revert_reason(self, sender: str, to: str, data: bytes, block_number: int) -> str:
+    def replay_revert_reason(self, sender: str, to: str, data: bytes, block_number: int, value: int = 0) -> str:
         """Why a mined transaction reverted: the same call replayed at its block (nodes do not
         store revert reasons in receipts)."""
         try:
-            self.w3.eth.call({"from": to_checksum_address(sender), "to": to_checksum_address(to), "data": data},
-                             block_number)  # type: ignore[typeddict-item]
+            self.w3.eth.call({"from": to_checksum_address(sender), "to": to_checksum_address(to), "data": data,
+                              "value": value}, block_number)  # type: ignore[typeddict-item]
         except Exception as exc:
             err = _classified(exc)
             # A pruned node may no longer hold that block's state: say so rather than guess.

@@ -37,6 +37,10 @@ def artifact(name: str = ORACLE_CONTRACT) -> dict[str, Any]:
     return json.loads((BUILD_DIR / f"{name}.json").read_text())
 
 
+def all_artifacts() -> list[dict[str, Any]]:
+    return [artifact(path.stem) for path in sorted(BUILD_DIR.glob("*.json"))]
+
+
 def oracle_contract(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=to_checksum_address(address), abi=artifact()["abi"])
 
@@ -82,15 +86,21 @@ def decode_records(records: bytes) -> list[tuple[int, OnChainMetrics]]:
             for i in range(0, len(records), RECORD_BYTES)]
 
 
-def deploy_oracle(w3: Web3, signer: Any, admin: str, oracle: str) -> str:
-    """Deploy CreatorMetricsOracle (admin and oracle roles granted in the constructor); its address."""
-    art = artifact()
+def deploy_contract(w3: Web3, signer: Any, name: str, *args: Any) -> str:
+    """Deploy a built contract with its constructor arguments; its address. A one-off operator
+    action (local stack, tests, first setup), not an oracle operation: no transaction manager."""
+    art = artifact(name)
     factory = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
-    tx = factory.constructor(to_checksum_address(admin), to_checksum_address(oracle)).build_transaction({
+    tx = factory.constructor(*args).build_transaction({
         "from": signer.address, "nonce": w3.eth.get_transaction_count(signer.address, "pending"),
         "chainId": w3.eth.chain_id,
     })
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signer.sign(tx)), timeout=30)
     if receipt["status"] != 1:
-        raise RuntimeError("the oracle contract's deployment reverted")
+        raise RuntimeError(f"the {name} deployment reverted")
     return str(receipt["contractAddress"])
+
+
+def deploy_oracle(w3: Web3, signer: Any, admin: str, oracle: str) -> str:
+    """Deploy CreatorMetricsOracle (admin and oracle roles granted in the constructor); its address."""
+    return deploy_contract(w3, signer, ORACLE_CONTRACT, to_checksum_address(admin), to_checksum_address(oracle))

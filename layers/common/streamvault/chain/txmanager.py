@@ -81,10 +81,12 @@ class TxManager:
         self.on_final = on_final
 
     # --- intent -----------------------------------------------------------------------------
-    def enqueue(self, conn: Connection, key: str, purpose: str, to: str, data: bytes) -> tuple[int, bool]:
-        """Store a transaction to send (in the caller's database transaction); (id, created)."""
+    def enqueue(self, conn: Connection, key: str, purpose: str, to: str, data: bytes,
+                value: int = 0) -> tuple[int, bool]:
+        """Store a transaction to send (in the caller's database transaction); (id, created).
+        ``value``: attoFIL sent with the call (a revenue deposit)."""
         return repo.insert_transaction(conn, key=key, purpose=purpose, chain_id=self.policy.chain_id,
-                                       sender=self.signer.address, to=to_checksum_address(to), data=data)
+                                       sender=self.signer.address, to=to_checksum_address(to), data=data, value=value)
 
     # --- first broadcast ----------------------------------------------------------------------
     def send(self, tx_id: int) -> TxOutcome:
@@ -96,7 +98,7 @@ class TxManager:
         if tx.state != "unsent":
             return self.poll(tx_id)
         try:
-            gas_limit = self.client.estimate_gas(tx.from_address, tx.to_address, tx.data)
+            gas_limit = self.client.estimate_gas(tx.from_address, tx.to_address, tx.data, tx.value_attofil)
         except ChainError as err:
             return self._fail_or_note(tx_id, err)
         gas_limit = gas_limit * (100 + GAS_MARGIN_PERCENT) // 100
@@ -128,7 +130,7 @@ class TxManager:
                        fees: Fees) -> repo.AttemptRow:
         raw = self.signer.sign({
             "type": 2, "chainId": self.policy.chain_id, "nonce": nonce, "to": tx.to_address, "data": tx.data,
-            "value": 0, "gas": gas_limit, "maxFeePerGas": fees.max_fee_per_gas,
+            "value": tx.value_attofil, "gas": gas_limit, "maxFeePerGas": fees.max_fee_per_gas,
             "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
         })
         tx_hash = "0x" + keccak(raw).hex()
@@ -196,7 +198,8 @@ class TxManager:
         if receipt.status == 1:
             outcome = TxOutcome(tx.id, TxStatus.CONFIRMED, receipt.tx_hash, receipt.block_number, receipt.gas_used)
         else:
-            reason = self.client.replay_revert_reason(tx.from_address, tx.to_address, tx.data, receipt.block_number)
+            reason = self.client.replay_revert_reason(tx.from_address, tx.to_address, tx.data, receipt.block_number,
+                                                      tx.value_attofil)
             logger.warning("transaction reverted on chain", extra={"tx_id": tx.id, "tx_hash": receipt.tx_hash,
                                                                     "reason": reason})
             outcome = TxOutcome(tx.id, TxStatus.FAILED, receipt.tx_hash, receipt.block_number, receipt.gas_used,

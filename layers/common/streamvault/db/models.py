@@ -133,6 +133,7 @@ class Creator(Base):
     engagement_score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="0")
     market_cap_attofil: Mapped[int | None] = mapped_column(AttoFil)
     coin_address: Mapped[str | None] = mapped_column(String(42), unique=True)
+    coin_tx_hash: Mapped[str | None] = mapped_column(String(66))  # the factory call that created the coin
     revenue_sharing_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
@@ -435,6 +436,10 @@ class RevenueDistribution(Base):
     quarter: Mapped[str] = mapped_column(String(6), nullable=False)
     revenue_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
     holders_share_attofil: Mapped[int] = mapped_column(AttoFil, nullable=False)
+    # Holders are paid pro rata to their coin balance at the end of this block.
+    snapshot_block: Mapped[int | None] = mapped_column(BigInteger)
+    # The deposit's transaction (transaction manager); its outcome sets status and tx_hash.
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("chain_transactions.id"), unique=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="PENDING")
     created_at: Mapped[datetime] = _now()

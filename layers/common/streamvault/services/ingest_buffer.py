@@ -34,7 +34,8 @@ class BufferUnavailable(Exception):
 def encode(events: list[IngestEvent], received_at: datetime) -> str:
     document = {"v": FORMAT_VERSION, "received_at": received_at.isoformat(), "events": [e.to_wire() for e in events]}
     raw = json.dumps(document, separators=(",", ":")).encode()
-    return base64.b64encode(gzip.compress(raw, compresslevel=6)).decode()
+    # mtime=0: the same batch always encodes to the same message (stable, comparable, testable)
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode()
 
 
 def decode(body: str) -> tuple[list[IngestEvent], datetime]:

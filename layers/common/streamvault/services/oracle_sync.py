@@ -36,6 +36,8 @@ from streamvault.domain import breaker
 from streamvault.domain.chain_errors import ErrorClass
 from streamvault.domain.networks import NetworkRules, backoff_delay_s, network_rules
 from streamvault.observability import logger, metrics
+from streamvault.services.milestone_actions import ACTION_OPERATIONS, record_action_final
+from streamvault.services.sync_events import announce_sync_done
 from streamvault.tracing import tracer
 
 OPERATION = "UPDATE_METRICS"
@@ -131,6 +133,9 @@ def retry_queue(settings: Settings) -> RetryQueue:
 # --- what a final transaction makes true -----------------------------------------------------------
 def record_final(conn: Connection, tx: chain_repo.TxRow, outcome: TxOutcome) -> None:
     """The TxManager's hook, inside the database transaction that makes ``tx`` final."""
+    if tx.purpose in ACTION_OPERATIONS:  # the same signer's milestone transactions, finished by any run
+        record_action_final(conn, tx, outcome)
+        return
     if tx.purpose != OPERATION:
         return
     if outcome.status is TxStatus.CONFIRMED:
@@ -253,6 +258,8 @@ def run_sync(rt: OracleRuntime, queue: RetryQueue, trigger: str = "schedule", no
     )
     _emit_run_metrics(report)
     logger.info("oracle sync run", extra=asdict(report))
+    if report.confirmed:
+        announce_sync_done(rt.settings, run_id)  # milestone detection listens
     return report
 
 

@@ -19,6 +19,7 @@ class TxRow:
     from_address: str
     to_address: str
     data: bytes
+    value_attofil: int  # native FIL sent with the call (a revenue deposit); 0 for the rest
     gas_limit: int | None
     state: str
     nonce: int | None
@@ -42,23 +43,26 @@ class AttemptRow:
     broadcast_at: datetime | None
 
 
-_TX_COLUMNS = """id, idempotency_key, purpose, chain_id, from_address, to_address, data, gas_limit, state, nonce,
+_TX_COLUMNS = """id, idempotency_key, purpose, chain_id, from_address, to_address, data, value_attofil, gas_limit,
+                 state, nonce,
                  tx_hash, block_number, gas_used, error_class, error_message"""
 
 
 def _tx(row) -> TxRow:
-    return TxRow(**{**row._mapping, "data": bytes(row.data)})
+    return TxRow(**{**row._mapping, "data": bytes(row.data), "value_attofil": int(row.value_attofil)})
 
 
 def insert_transaction(conn: Connection, *, key: str, purpose: str, chain_id: int, sender: str, to: str,
-                       data: bytes) -> tuple[int, bool]:
+                       data: bytes, value: int = 0) -> tuple[int, bool]:
     """(id, created): an existing transaction with the same idempotency key is returned as is."""
     row = conn.execute(text("""
-        INSERT INTO chain_transactions (idempotency_key, purpose, chain_id, from_address, to_address, data)
-        VALUES (:key, :purpose, :chain_id, :sender, :to, :data)
+        INSERT INTO chain_transactions (idempotency_key, purpose, chain_id, from_address, to_address, data,
+                                        value_attofil)
+        VALUES (:key, :purpose, :chain_id, :sender, :to, :data, :value)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id
-    """), {"key": key, "purpose": purpose, "chain_id": chain_id, "sender": sender, "to": to, "data": data}).first()
+    """), {"key": key, "purpose": purpose, "chain_id": chain_id, "sender": sender, "to": to, "data": data,
+           "value": value}).first()
     if row is not None:
         return row.id, True
     return conn.execute(text("SELECT id FROM chain_transactions WHERE idempotency_key = :key"),

@@ -125,6 +125,14 @@ def creator_metrics(conn: Connection, creator_id: int, as_of: datetime) -> Creat
     return None if row is None else _metrics(row)
 
 
+def metrics_of_many(conn: Connection, as_of: datetime, creator_ids: list[int] | None = None) -> list[CreatorMetrics]:
+    """Live metrics of these creators (of every live creator when None), set-based."""
+    sql = _metrics_sql(ids=None if creator_ids is None else "CAST(:creator_ids AS bigint[])")
+    rows = conn.execute(text(sql + "SELECT * FROM metrics ORDER BY creator_id"),
+                        {"as_of": as_of, "creator_ids": creator_ids}).all()
+    return [_metrics(r) for r in rows]
+
+
 # The whole profile in one round trip, as one JSON value from a SQL function whose plan the
 # server caches (migration 0005 says why): the API's hottest read.
 _PROFILE_SQL = text("SELECT streamvault_creator_profile(:creator_id, :as_of)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -150,6 +151,7 @@ def start_ingest_buffer(ingest_handler: Handler) -> tuple[ThreadedMotoServer, Qu
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll of the queue
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+import psycopg
 from sqlalchemy import Connection, text
 
 from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS, EngagementInputs
@@ -134,12 +135,19 @@ def metrics_of_many(conn: Connection, as_of: datetime, creator_ids: list[int] | 
 
 
 # The whole profile in one round trip, as one JSON value from a SQL function whose plan the
-# server caches (migration 0005 says why): the API's hottest read.
-_PROFILE_SQL = text("SELECT streamvault_creator_profile(:creator_id, :as_of)")
+# server caches (migration 0005 says why): the API's hottest read, sent on the pooled psycopg
+# connection itself (see `driver`).
+_PROFILE_SQL = "SELECT streamvault_creator_profile(%s, %s)"
+
+
+def driver(conn: Connection) -> psycopg.Connection:
+    """The psycopg connection under ``conn`` (same pool, same transaction state): for the two
+    hottest reads, SQLAlchemy's execution and result layers cost as much as the query itself."""
+    return conn.connection.driver_connection
 
 
 def get_creator_profile(conn: Connection, creator_id: int, as_of: datetime) -> CreatorProfile | None:
-    row = conn.execute(_PROFILE_SQL, {"creator_id": creator_id, "as_of": as_of}).scalar_one()
+    (row,) = driver(conn).execute(_PROFILE_SQL, (creator_id, as_of)).fetchone()
     if row is None:
         return None
     sync = row["sync_state"]

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from streamvault.db.repositories.creators import driver
+
 
 def _zero_filled(*counters: str) -> str:
     """The select list: counters default to 0 on quiet days; revenue as integer attoFIL text."""
@@ -17,9 +19,11 @@ def _zero_filled(*counters: str) -> str:
 
 _DAYS = "generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 day') AS d(day)"
 
-# One of the API's hottest reads: a SQL function whose plan the server caches (migration 0005).
-_CREATOR_SERIES = text("SELECT * FROM streamvault_creator_series(:creator_id, :start, :end)")
-_CREATOR_COUNTERS = ("plays", "listen_ms", "likes", "comments", "follows", "unfollows")
+# One of the API's hottest reads: a SQL function whose plan the server caches (migration 0005),
+# sent on the pooled psycopg connection itself (`creators.driver` says why).
+_CREATOR_SERIES = "SELECT * FROM streamvault_creator_series(%s, %s, %s)"
+_CREATOR_COLUMNS = ("plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")
+_QUIET_DAY = (0, 0, 0, 0, 0, 0, "0")
 _PLATFORM_SERIES = text(f"""
     SELECT {_zero_filled("plays", "listen_ms", "likes", "comments", "follows", "new_users")}
     FROM {_DAYS}
@@ -31,17 +35,12 @@ _PLATFORM_SERIES = text(f"""
 def creator_daily_series(conn: Connection, creator_id: int, start: date, end: date) -> list[dict[str, Any]]:
     """The creator's days from ``start`` to ``end`` inclusive; empty when there is no such live
     creator (the range always has a day), so one round trip also answers "does it exist"."""
-    rows = conn.execute(_CREATOR_SERIES, {"creator_id": creator_id, "start": start, "end": end}).all()
+    rows = driver(conn).execute(_CREATOR_SERIES, (creator_id, start, end)).fetchall()
     if not rows:
         return []
-    active = {r.day: r for r in rows if r.day is not None}
-    series = []
-    for ordinal in range(start.toordinal(), end.toordinal() + 1):
-        day = date.fromordinal(ordinal)
-        row = active.get(day)
-        counts = {c: getattr(row, c) if row else 0 for c in _CREATOR_COUNTERS}
-        series.append({"day": day, **counts, "revenue_attofil": row.revenue_attofil if row else "0"})
-    return series
+    active = {row[0]: row[1:] for row in rows if row[0] is not None}
+    days = (date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1))
+    return [{"day": day, **dict(zip(_CREATOR_COLUMNS, active.get(day, _QUIET_DAY), strict=True))} for day in days]
 
 
 def platform_daily_series(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:

@@ -208,7 +208,11 @@ def cmd_milestones_detect(args: argparse.Namespace) -> int:
 def cmd_revenue_distribute(args: argparse.Namespace) -> int:
     from streamvault.services.milestones import build_milestone_runtime, distribute
 
-    report = distribute(build_milestone_runtime(), args.quarter)
+    try:
+        report = distribute(build_milestone_runtime(), args.quarter)
+    except ValueError as exc:  # e.g. a quarter that has not ended yet: the user's to fix
+        print(f"streamvault revenue distribute: {exc}", file=sys.stderr)
+        return 2
     _print(args, report, lambda r: (
         f"{r.quarter}: {r.distributions} distributions at snapshot block {r.snapshot_block}, "
         f"{r.deposited_attofil} attoFIL deposited; {r.confirmed} confirmed, {r.failed} failed, {r.pending} pending"))

@@ -184,7 +184,7 @@ def test_a_creator_wallet_is_stored_encrypted_and_readable(engine: Engine):
         (audit,) = audit_rows(conn, "creator", creator["id"])
     assert (audit.actor, audit.action) == (ACTOR, "creator.create")
     assert audit.after == {"user_id": user["id"], "name": "[redacted]", "bio": "[redacted]", "verified": False,
-                           "wallet": "[encrypted]"}
+                           "wallet": "[encrypted]", "market_cap_attofil": None}
 
 
 def test_update_a_creator_and_its_wallet(engine: Engine):
@@ -468,3 +468,19 @@ def test_erasing_a_listener_without_creator_account(engine: Engine):
         (erase,) = [r for r in audit_rows(conn, "user", user["id"]) if r.action == "user.erase"]
     assert erase.after == {"comments_erased": 0, "playlists_deleted": 0, "plays_unlinked": 0, "creator_id": None}
     assert erase.before == {"username": "[redacted]", "email": "[redacted]", "display_name": None, "country": None}
+
+
+def test_an_admin_records_a_market_cap_and_a_tenth_counts_as_monthly_revenue(engine):
+    from datetime import UTC, datetime
+
+    from streamvault.db.repositories.creators import creator_metrics
+
+    with engine.begin() as conn:
+        cid = make_creator(conn)
+    cap = 123 * 10**18 + 5
+    status, body = call("PATCH", f"/v1/creators/{cid}", {"market_cap_attofil": str(cap)})
+    assert status == 200 and body["market_cap_attofil"] == str(cap)
+    with engine.connect() as conn:
+        assert creator_metrics(conn, cid, datetime.now(UTC)).monthly_revenue_attofil == cap // 10
+    status, body = call("PATCH", f"/v1/creators/{cid}", {"market_cap_attofil": "-1"})
+    assert status == 422

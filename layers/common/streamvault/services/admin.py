@@ -100,6 +100,9 @@ class _CreatorFields(_Input):
     bio: LongText | None = None
     wallet_address: WalletAddress | None = Field(
         default=None, description="0x and 40 hex digits, any case; stored encrypted; null removes it")
+    market_cap_attofil: AttoFilText | None = Field(
+        default=None, description="the creator coin's market cap, integer attoFIL as a string (10% of it counts "
+                                  "in monthly revenue); null: unknown")
 
 
 class CreatorCreate(_CreatorFields):
@@ -177,6 +180,7 @@ class AdminCreatorOut(BaseModel):
     bio: str | None
     verified: bool
     wallet_address: str | None = Field(description="this creator's wallet, decrypted for the administrator")
+    market_cap_attofil: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -223,7 +227,8 @@ _STAMPS = ("created_at", "updated_at")
 USER = _Entity("user", "users", ("id", "username", "email", "display_name", "country", *_STAMPS),
                frozenset({"username", "email", "display_name", "country"}))
 CREATOR = _Entity("creator", "creators",
-                  ("id", "user_id", "name", "bio", "verified", "wallet_ciphertext", "wallet_blind_index", *_STAMPS),
+                  ("id", "user_id", "name", "bio", "verified", "wallet_ciphertext", "wallet_blind_index",
+                   "market_cap_attofil", *_STAMPS),
                   frozenset({"name", "bio"}))
 TRACK = _Entity("track", "tracks", ("id", "creator_id", "title", "genre", "duration_ms", "released_at",
                                     "price_attofil", "play_count", "like_count", "comment_count", *_STAMPS),
@@ -347,13 +352,20 @@ def _wallet_columns(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _creator_out(row: RowMapping) -> AdminCreatorOut:
-    ciphertext = row["wallet_ciphertext"]
+    ciphertext, market_cap = row["wallet_ciphertext"], row["market_cap_attofil"]
     return AdminCreatorOut.model_validate(
-        {**row, "wallet_address": None if ciphertext is None else decrypt_wallet(ciphertext)})
+        {**row, "wallet_address": None if ciphertext is None else decrypt_wallet(ciphertext),
+         "market_cap_attofil": None if market_cap is None else str(int(market_cap))})
+
+
+def _creator_values(values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("market_cap_attofil") is not None:
+        values["market_cap_attofil"] = int(values["market_cap_attofil"])
+    return _wallet_columns(values)
 
 
 def create_creator(actor: str, body: CreatorCreate) -> AdminCreatorOut:
-    values = _wallet_columns(body.model_dump())
+    values = _creator_values(body.model_dump())
     with _admin_transaction() as conn:
         _require_live(conn, USER, "user_id", [body.user_id])
         row = _create(conn, actor, CREATOR, values)
@@ -361,7 +373,7 @@ def create_creator(actor: str, body: CreatorCreate) -> AdminCreatorOut:
 
 
 def update_creator(actor: str, creator_id: int, body: CreatorPatch) -> AdminCreatorOut:
-    values = _wallet_columns(body.changes())
+    values = _creator_values(body.changes())
     with _admin_transaction() as conn:
         row = _update(conn, actor, CREATOR, creator_id, values)
     return _creator_out(row)

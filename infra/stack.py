@@ -54,6 +54,8 @@ class StreamVaultStack(cdk.Stack):
             ingest_buffer=self.queues.ingest_buffer, oracle_retry=self.queues.oracle_retry, functions=fns,
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        # for `streamvault keys create|revoke` (STREAMVAULT_API_USAGE_PLAN_ID): per-key throttling
+        cdk.CfnOutput(self, "ApiUsagePlanId", value=self.api.usage_plan.usage_plan_id)
         cdk.CfnOutput(self, "SignerKeyId", value=self.keys.signer_key.key_id)
         cdk.CfnOutput(self, "RpcUrlSecret", value=self.keys.rpc_url.secret_name)
         suppress_reviewed_findings(self, dev=config.stage == "dev")

@@ -32,4 +32,6 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         api_id=arn.api_id, stage=arn.stage, partition=arn.partition, context=granted,
     )
     policy.allow_all_routes()  # arn:…/stage/*/*: the cached answer covers every route
-    return policy.asdict()
+    # The usage plan throttles per key by this value: each key is an API Gateway key whose value
+    # is its id (`streamvault keys create` registers it when STREAMVAULT_API_USAGE_PLAN_ID is set).
+    return {**policy.asdict(), "usageIdentifierKey": granted["keyId"]}

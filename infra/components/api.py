@@ -72,7 +72,7 @@ class Api(Construct):
         )
         self._routes(api_fn, ingest_fn)
         self._gateway_responses()
-        self.rest_api.add_usage_plan(
+        self.usage_plan = self.rest_api.add_usage_plan(
             "PerKeyPlan", name=f"streamvault-{config.stage}-default",
             throttle=apigw.ThrottleSettings(rate_limit=PER_KEY_RATE_PER_S, burst_limit=PER_KEY_BURST),
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
@@ -95,7 +95,10 @@ class Api(Construct):
         api = apigw.LambdaIntegration(api_fn)
         for path in OPEN_PATHS:
             v1.add_resource(path).add_method("GET", api, authorization_type=apigw.AuthorizationType.NONE)
-        keyed = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
+        # api_key_required: the usage plan's per-key throttle applies to these methods, by the key
+        # the authorizer names (usageIdentifierKey)
+        keyed = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM,
+                 "api_key_required": True}
         v1.add_resource("events").add_method("POST", apigw.LambdaIntegration(ingest_fn), **keyed)
         v1.add_proxy(default_integration=api, any_method=False).add_method("ANY", api, **keyed)
 

@@ -33,8 +33,12 @@ def test_open_routes_and_keyed_routes(dev: Synth) -> None:
     methods = _methods(dev)
     for path in ("health", "docs", "openapi.json"):
         assert methods[(path, "GET")]["AuthorizationType"] == "NONE"
-    assert methods[("events", "POST")]["AuthorizationType"] == "CUSTOM"
-    assert methods[("{proxy+}", "ANY")]["AuthorizationType"] == "CUSTOM"
+    for keyed in (("events", "POST"), ("{proxy+}", "ANY")):
+        assert methods[keyed]["AuthorizationType"] == "CUSTOM"
+        # the usage plan's per-key throttle applies (by the authorizer's usageIdentifierKey)
+        assert methods[keyed]["ApiKeyRequired"] is True
+    for path in ("health", "docs", "openapi.json"):
+        assert not methods[(path, "GET")].get("ApiKeyRequired", False)
 
 
 def test_cors_preflight_allows_the_key_header(dev: Synth) -> None:
@@ -50,6 +54,7 @@ def test_usage_plan_and_stage_throttling(dev: Synth) -> None:
     dev.template.has_resource_properties("AWS::ApiGateway::UsagePlan", {
         "Throttle": {"RateLimit": 50, "BurstLimit": 100},
     })
+    dev.template.has_output("ApiUsagePlanId", {"Value": Match.any_value()})  # for `streamvault keys`
     dev.template.has_resource_properties("AWS::ApiGateway::Stage", {
         "StageName": "dev", "TracingEnabled": True,
         "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},

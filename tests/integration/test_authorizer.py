@@ -60,6 +60,7 @@ def test_a_live_key_gets_an_allow_on_every_route_of_the_stage_and_its_context(en
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [STAGE_WILDCARD]}
     ]
     assert answer["context"] == {"keyId": key_id, "scopes": "read,ingest", "rateLimitPerS": 50, "burst": 100}
+    assert answer["usageIdentifierKey"] == key_id  # the usage plan throttles by the key's id
     # API Gateway accepts only strings, numbers and booleans as context values
     assert all(isinstance(v, str | int) for v in answer["context"].values())
     # …and the API function reads back the caller from what API Gateway passes on

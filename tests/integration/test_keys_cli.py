@@ -97,3 +97,26 @@ def test_bad_arguments_exit_2_with_a_clear_message(capsys, argv, message):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_keys_join_and_leave_the_usage_plan_that_throttles_them_in_aws(db_url, capsys, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        gateway = boto3.client("apigateway", region_name="eu-west-1")
+        plan_id = gateway.create_usage_plan(name="streamvault-test-default")["id"]
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        monkeypatch.setenv("STREAMVAULT_API_USAGE_PLAN_ID", plan_id)
+
+        code, created = run_json(capsys, db_url, "keys", "create", "--scope", "read", "--name", "partner")
+        assert code == 0
+        [api_key] = gateway.get_api_keys(includeValues=True)["items"]
+        # API Gateway knows the key by its id (what the authorizer names), never by its secret
+        assert (api_key["name"], api_key["value"], api_key["enabled"]) == (
+            f"streamvault-{created['id']}", created["id"], True)
+        assert [k["id"] for k in gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]] == [api_key["id"]]
+
+        code, _ = run_json(capsys, db_url, "keys", "revoke", created["id"])
+        assert code == 0
+        assert gateway.get_api_key(apiKey=api_key["id"])["enabled"] is False

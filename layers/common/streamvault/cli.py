@@ -113,10 +113,13 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
+    from streamvault.api.usage_plans import register_key
     from streamvault.db.repositories.api_keys import create_key
 
+    # In the database's transaction: a key API Gateway could not register is not created either.
     with get_engine().begin() as conn:
         key, info = create_key(conn, args.name, args.scope, rate_limit_per_s=args.rate, burst=args.burst)
+        register_key(str(info.id))
     _print(args, {"key": key, "id": info.id, "scopes": info.scopes},
            lambda r: f"created API key {r['id']} ({args.name}; scopes {','.join(r['scopes'])})\n{r['key']}\n"
                      "the key is shown this once and only its hash is stored: keep it now")
@@ -124,10 +127,13 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from streamvault.api.usage_plans import disable_key
     from streamvault.db.repositories.api_keys import revoke_key
 
     with get_engine().begin() as conn:
         revoked = revoke_key(conn, args.id)
+    if revoked:
+        disable_key(str(args.id))
     _print(args, {"id": args.id, "revoked": revoked},
            lambda r: f"revoked API key {r['id']}" if revoked else f"no live API key {r['id']}")
     return 0 if revoked else 1

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     api_rate_limit_per_s: int = Field(default=50, ge=1)
     api_burst: int = Field(default=100, ge=1)
     api_cache_max_age_s: int = Field(default=30, ge=0)  # Cache-Control max-age on reads
+    # AWS: the usage plan that throttles each key (the stack's ApiUsagePlanId output); the keys CLI
+    # registers keys in it. Unset locally, where the local server throttles.
+    api_usage_plan_id: str | None = None
 
     # --- wallet encryption (envelope: KMS data keys; keyed blind index for look-ups) ----------
     wallet_kms_key_id: str | None = None  # AWS: the KMS key that wraps data keys

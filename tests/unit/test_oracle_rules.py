@@ -33,6 +33,13 @@ def test_bump_floors_per_network():
     assert network_rules(314).default_bump_percent >= 25
 
 
+def test_fee_caps_are_sized_for_each_networks_gas_units():
+    # FEVM gas units are ~10^3-10^4× Ethereum's: an Ethereum-sized cap would not bound the budget
+    assert network_rules(314).default_max_fee_per_gas == network_rules(314159).default_max_fee_per_gas
+    assert network_rules(314).default_max_fee_per_gas * 10_000 < network_rules(1).default_max_fee_per_gas
+    assert network_rules(314).default_max_fee_per_gas > 100  # above the FEVM base fee's floor
+
+
 def test_settings_refuse_a_bump_the_node_would_refuse():
     with pytest.raises(ValidationError, match="25%"):
         Settings(chain_id=314, oracle_fee_bump_percent=20)

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     oracle_signer: Literal["local", "kms"] = "local"
     oracle_signer_private_key: SecretStr | None = None
     oracle_signer_kms_key_id: str | None = None
-    oracle_max_fee_per_gas_wei: int = Field(default=500 * 10**9, ge=1)  # never pay more per gas than this
+    # never pay more per gas unit than this; unset: the network's default (domain/networks.py)
+    oracle_max_fee_per_gas_wei: int | None = Field(default=None, ge=1)
     oracle_fallback_priority_fee_wei: int = Field(default=10**9, ge=0)  # when the node has no estimate
     # Replacement bump; None: the network's default. Never below the network's floor (see domain.networks).
     oracle_fee_bump_percent: int | None = Field(default=None, ge=1, le=500)

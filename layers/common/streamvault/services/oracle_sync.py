@@ -80,7 +80,8 @@ def build_runtime(settings: Settings | None = None, signer: Signer | None = None
     client = ChainClient(settings.chain_rpc_url, settings.chain_rpc_timeout_s,
                          settings.oracle_fallback_priority_fee_wei)
     signer = signer or make_signer(settings)
-    policy = TxPolicy(chain_id=settings.chain_id, max_fee_per_gas=settings.oracle_max_fee_per_gas_wei,
+    policy = TxPolicy(chain_id=settings.chain_id,
+                      max_fee_per_gas=settings.oracle_max_fee_per_gas_wei or rules.default_max_fee_per_gas,
                       bump_percent=settings.oracle_fee_bump_percent or rules.default_bump_percent,
                       stuck_after_s=settings.oracle_stuck_after_s or rules.stuck_after_s,
                       confirmations=settings.oracle_confirmations)

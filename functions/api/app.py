@@ -15,10 +15,11 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.api import admin, reads
+from streamvault.api.cors import CORS
 from streamvault.errors import ClientError, error_body
 from streamvault.observability import logger
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 # Every documented operation needs the key unless it declares `security=reads.OPEN` (health).
 app.configure_openapi(
     title="StreamVault API", version="1",

@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from streamvault.api.cors import CORS
 from streamvault.api.scopes import requires
 from streamvault.errors import ClientError, error_body
 from streamvault.observability import logger
@@ -26,7 +27,7 @@ from streamvault.services import ingest
 BUFFERED_HEADER = "x-streamvault-buffered"
 RETRY_AFTER_S = "5"
 
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(cors=CORS)
 # A batch whose every message failed is reported like any other (all ids in batchItemFailures)
 # instead of raising: same outcome for SQS, and one shape for the caller.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -99,3 +99,12 @@ def test_unreadable_bodies_are_refused_before_any_work(engine, content_type, bod
     result = lambda_handler(event, LocalContext())
     assert result["statusCode"] == status
     assert json.loads(result["body"])["error"]["code"] == code
+
+
+def test_browser_clients_get_cors_headers_and_can_read_the_etag(engine):
+    with engine.begin() as conn:
+        cid = make_creator(conn)
+    event = apigw_event("GET", f"/v1/creators/{cid}", {"origin": "https://app.example"}, authorizer=READER)
+    headers = {k.lower(): v for k, v in lambda_handler(event, LocalContext())["multiValueHeaders"].items()}
+    assert headers["access-control-allow-origin"] == ["*"]
+    assert "ETag" in headers["access-control-expose-headers"][0]

@@ -54,7 +54,7 @@ SPECS: dict[str, FunctionSpec] = {
     "milestones": FunctionSpec(ROOT / "functions/milestones", 512, 300, reserved=1,
                                description="milestone sweep + quarterly revenue distribution"),
     # Migrations on deploy and the daily partition maintenance; DDL may outlast a request's limit.
-    "ops": FunctionSpec(ROOT / "infra/ops", 512, 900, reserved=1, description="migrations + partition maintenance"),
+    "ops": FunctionSpec(ROOT / "functions/ops", 512, 900, reserved=1, description="migrations + partition maintenance"),
 }
 
 

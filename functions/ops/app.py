@@ -34,7 +34,7 @@ def _migrate(event: dict[str, Any]) -> dict[str, Any]:
 def _maintain() -> dict[str, Any]:
     with transaction(statement_timeout_ms=MAINTENANCE_TIMEOUT_MS) as conn:
         created = ensure_play_partitions(conn, months_ahead=MONTHS_AHEAD)
-    logger.info("partitions maintained", extra={"created": created})
+    logger.info("partitions maintained", extra={"partitions_created": created})  # "created" is a LogRecord field
     return {"created": created}
 
 

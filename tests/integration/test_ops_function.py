@@ -1,0 +1,57 @@
+"""The ops function: migrations on deploy (a CloudFormation custom resource) and the daily
+partition maintenance, against a real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from streamvault.config import configure, reset_settings
+from streamvault.db import migrate
+from streamvault.db.engine import dispose_engines, psycopg_url
+from streamvault.local.apigw import LocalContext
+
+from functions.ops.app import lambda_handler
+
+
+@pytest.fixture
+def empty_database(empty_db_url):
+    dispose_engines()
+    configure(database_url=empty_db_url)
+    yield empty_db_url
+    dispose_engines()
+    reset_settings()
+
+
+def test_create_and_update_migrate_to_head_and_delete_keeps_the_schema(empty_database):
+    created = lambda_handler({"RequestType": "Create", "ResourceProperties": {}}, LocalContext())
+    assert created == {"PhysicalResourceId": "streamvault-schema", "Data": {"Revision": migrate.head_revision()}}
+    updated = lambda_handler({"RequestType": "Update", "ResourceProperties": {}}, LocalContext())
+    assert updated["Data"]["Revision"] == migrate.head_revision()
+
+    assert lambda_handler({"RequestType": "Delete"}, LocalContext())["Data"] == {"Revision": ""}
+    engine = create_engine(psycopg_url(empty_database))
+    try:
+        with engine.connect() as conn:  # the data outlives the stack
+            assert conn.execute(text("SELECT to_regclass('plays') IS NOT NULL")).scalar_one() is True
+    finally:
+        engine.dispose()
+
+
+def test_daily_maintenance_creates_the_months_ahead(engine):
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS plays_" + _months_ahead(3)))
+    assert lambda_handler({"task": "maintain_partitions"}, LocalContext()) == {"created": 1}
+    assert lambda_handler({"task": "maintain_partitions"}, LocalContext()) == {"created": 0}
+
+
+def test_unknown_events_are_refused(engine):
+    with pytest.raises(ValueError, match="unknown ops event"):
+        lambda_handler({"task": "drop_everything"}, LocalContext())
+
+
+def _months_ahead(months: int) -> str:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    year, month = divmod(now.month - 1 + months, 12)
+    return f"{now.year + year}_{month + 1:02d}"

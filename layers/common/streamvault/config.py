@@ -144,6 +144,20 @@ class Settings(BaseSettings):
         return self.database_url is None and self.db_host is not None
 
 
+KEY_BYTES = 32
+
+
+def hex_key(raw: str, variable: str) -> bytes:
+    """A 32-byte key set as 64 hex characters; the error never echoes the value (a secret)."""
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"{variable} must be 64 hex characters (32 bytes)")
+    return key
+
+
 _current: Settings | None = None
 
 

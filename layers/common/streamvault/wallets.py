@@ -33,12 +33,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, text
 
-from streamvault.config import Settings, get_settings
+from streamvault.config import KEY_BYTES, Settings, get_settings, hex_key
 
 _VERSION = 1
 _AAD = b"streamvault:wallet:v1"  # binds the ciphertext to its purpose: no other blob decrypts as a wallet
 _NONCE_BYTES = 12
-_KEY_BYTES = 32
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 # KMS encryption contexts: IAM policies can condition on them, and a blob made for one purpose
 # does not decrypt for the other.
@@ -104,7 +103,7 @@ class _KmsKeys:
     def index_key(self) -> bytes:
         if self._index_key is None:
             key = self._decrypt(self._index_key_blob, _INDEX_KEY_CONTEXT)
-            if len(key) != _KEY_BYTES:
+            if len(key) != KEY_BYTES:
                 raise RuntimeError("the wallet index key must decrypt to 32 bytes")
             self._index_key = key
         return self._index_key
@@ -125,7 +124,8 @@ class _LocalKeys:
                 f"wallet encryption in stage {settings.stage!r} needs KMS: set STREAMVAULT_WALLET_KMS_KEY_ID and "
                 "STREAMVAULT_WALLET_INDEX_KEY_CIPHERTEXT (the local master key is for stage 'local' only)"
             )
-        master = _parse_master_key(settings.local_master_key) if settings.local_master_key else _DEVELOPMENT_MASTER_KEY
+        master = (hex_key(settings.local_master_key, "STREAMVAULT_LOCAL_MASTER_KEY") if settings.local_master_key
+                  else _DEVELOPMENT_MASTER_KEY)
         self._wrapping = AESGCM(_derive(master, b"streamvault:wallet:wrapping-key"))
         self._index_key = _derive(master, b"streamvault:wallet:index-key")
         self._data_key: tuple[bytes, bytes] | None = None
@@ -147,19 +147,8 @@ class _LocalKeys:
         return self._index_key
 
 
-def _parse_master_key(raw: str) -> bytes:
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        key = b""
-    if len(key) != _KEY_BYTES:
-        # Never echo the value: it is a secret even when malformed.
-        raise ValueError("STREAMVAULT_LOCAL_MASTER_KEY must be 64 hex characters (32 bytes)")
-    return key
-
-
 def _derive(master: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=purpose).derive(master)
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(master)
 
 
 _keys: _Keys | None = None

@@ -43,7 +43,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from streamvault.config import get_settings
+from streamvault.config import get_settings, hex_key
 from streamvault.db.engine import transaction
 from streamvault.db.repositories import ingest as repo
 from streamvault.domain.events import MAX_BODY_BYTES, MAX_EVENTS, CheckedBatch, IngestEvent, ItemError, check_items
@@ -62,7 +62,6 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 # NOT A SECRET. Development only: stage "local" hashes user agents with it when
 # STREAMVAULT_UA_HASH_KEY is unset; every other stage refuses to run without a real key.
 _DEVELOPMENT_UA_KEY = b"streamvault-development-ua-key01"
-_KEY_BYTES = 32
 
 
 class IngestUnavailable(Exception):
@@ -104,13 +103,7 @@ class Receipt:
 def ua_hash_key() -> bytes:
     settings = get_settings()
     if settings.ua_hash_key:
-        try:
-            key = bytes.fromhex(settings.ua_hash_key)
-        except ValueError:
-            key = b""
-        if len(key) != _KEY_BYTES:
-            raise ValueError("STREAMVAULT_UA_HASH_KEY must be 64 hex characters (32 bytes)")  # never echo it
-        return key
+        return hex_key(settings.ua_hash_key, "STREAMVAULT_UA_HASH_KEY")
     if settings.stage != "local":
         raise RuntimeError(f"stage {settings.stage!r} needs STREAMVAULT_UA_HASH_KEY (development key: local only)")
     return _DEVELOPMENT_UA_KEY

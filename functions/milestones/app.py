@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.domain.milestones import Quarter
 from streamvault.observability import logger, metrics
-from streamvault.services.milestones import MilestoneRuntime, after_sync, build_milestone_runtime, daily, distribute
+from streamvault.services.milestones import after_sync, build_milestone_runtime, daily, distribute
 from streamvault.services.sync_events import DETAIL_TYPE, SOURCE
 from streamvault.tracing import tracer
 
-_runtime: MilestoneRuntime | None = None
-
-
-def runtime() -> MilestoneRuntime:
-    """Built once per container (RPC client, signer: the KMS public key is fetched once)."""
-    global _runtime
-    if _runtime is None:
-        _runtime = build_milestone_runtime()
-    return _runtime
+# Built once per container (RPC client, signer: the KMS public key is fetched once).
+runtime = cache(build_milestone_runtime)
 
 
 @logger.inject_lambda_context

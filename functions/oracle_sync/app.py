@@ -5,25 +5,19 @@ raised is redelivered)."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.observability import logger, metrics
-from streamvault.services.oracle_sync import OracleRuntime, build_runtime, process_retry, retry_queue, run_sync
+from streamvault.services.oracle_sync import build_runtime, process_retry, retry_queue, run_sync
 from streamvault.tracing import tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
-_runtime: OracleRuntime | None = None
-
-
-def runtime() -> OracleRuntime:
-    """Built once per container (RPC client, signer: the KMS public key is fetched once)."""
-    global _runtime
-    if _runtime is None:
-        _runtime = build_runtime()
-    return _runtime
+# Built once per container (RPC client, signer: the KMS public key is fetched once).
+runtime = cache(build_runtime)
 
 
 @tracer.capture_method

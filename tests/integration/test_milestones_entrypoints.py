@@ -60,9 +60,9 @@ def lambda_settings(engine, db_url, anvil, oracle, coins):
     oracle_settings(db_url, anvil, oracle, coin_factory_address=coins[0], revenue_distributor_address=coins[1],
                     coin_min_plays=MIN_PLAYS, coin_min_followers=MIN_FOLLOWERS, milestone_play_thresholds=(10,),
                     milestone_follower_thresholds=(), revenue_share_min_monthly_attofil=FIL)
-    app._runtime = None
+    app.runtime.cache_clear()
     yield
-    app._runtime = None
+    app.runtime.cache_clear()
 
 
 def test_lambda_sync_event_then_daily_then_quarterly(engine, lambda_settings, anvil, w3, coins):

@@ -31,9 +31,9 @@ def queues(engine, db_url, anvil, oracle):
         dlq = sqs.create_queue(QueueName="oracle-dlq")["QueueUrl"]
         oracle_settings(db_url, anvil, oracle, oracle_retry_queue_url=retry, oracle_dlq_url=dlq,
                         oracle_receipt_wait_s=0.3, aws_region="us-east-1", oracle_backoff_s=(0,))  # visible at once
-        app._runtime = None
+        app.runtime.cache_clear()
         yield sqs, retry, dlq
-        app._runtime = None
+        app.runtime.cache_clear()
 
 
 def sqs_event(*bodies: str) -> dict:

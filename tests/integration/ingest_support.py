@@ -108,6 +108,15 @@ EXACTNESS_CHECKS = {
         UNION ALL
         (SELECT * FROM expected
          EXCEPT SELECT day, plays, listen_ms, likes, comments, follows, revenue_attofil FROM daily_stats)""",
+    # the stored score (sorted lists) of every creator the events reached, against its rule
+    "engagement scores": """
+        SELECT id, engagement_score FROM creators WHERE play_count + like_count + comment_count + follower_count > 0
+        EXCEPT
+        SELECT c.id, streamvault_engagement_score(
+            c.play_count, c.follower_count, c.like_count, c.comment_count,
+            (SELECT count(*) FROM tracks t WHERE t.creator_id = c.id AND t.deleted_at IS NULL
+               AND t.released_at > now() - interval '90 days' AND t.released_at <= now()))
+        FROM creators c""",
 }
 
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, TextClause, text
 
-from streamvault.db.repositories.creators import refresh_engagement_scores
+from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS
 from streamvault.domain.events import IngestEvent
 from streamvault.domain.rollups import SIGNED, Rollup
 
@@ -231,10 +231,21 @@ _TRACK_COUNTERS = text("""
     WHERE t.id = d.id
 """)
 _LOCK_CREATORS = text("SELECT id FROM creators WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE")
-_CREATOR_COUNTERS = text("""
+# The stored engagement score (for sorted lists) moves with the counters in the same row
+# version: a second UPDATE would write every index of these rows again (five of them hold
+# counters, so no update of a creator is HOT). Same rule as the metrics CTE of the creators
+# repository; a test holds the stored score equal to it.
+_CREATOR_COUNTERS = text(f"""
     UPDATE creators c
     SET play_count = c.play_count + d.plays, like_count = c.like_count + d.likes,
         comment_count = c.comment_count + d.comments, follower_count = c.follower_count + d.followers,
+        engagement_score = streamvault_engagement_score(
+            c.play_count + d.plays, c.follower_count + d.followers, c.like_count + d.likes,
+            c.comment_count + d.comments,
+            (SELECT count(*) FROM tracks t
+             WHERE t.creator_id = c.id AND t.deleted_at IS NULL
+               AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
+               AND t.released_at <= CAST(:as_of AS timestamptz))),
         metrics_changed_at = now()
     FROM json_to_recordset(CAST(:rows AS json))
         AS d(id bigint, plays bigint, likes bigint, comments bigint, followers bigint)
@@ -244,19 +255,14 @@ _CREATOR_COUNTERS = text("""
 
 # The daily rollups. Upserts add; but an unlike or a comment deletion takes one off the day of
 # what it undoes, and PostgreSQL checks an upsert's proposed row against the CHECK constraints
-# before it looks for a conflict, so a negative delta cannot ride the upsert. Hence three steps
-# per table: lock the existing rows in key order, upsert the positive parts (new rows are
-# inserted in key order), then subtract the negative parts from rows that exist (what is undone
-# was counted there) and are already locked. Every writer locks in key order in each step, and
-# only steps 1 and 2 wait, so writers queue instead of deadlocking.
+# before it looks for a conflict, so a negative delta cannot ride the upsert. Hence two steps
+# per table: upsert every row the batch touches with the positive parts of its deltas (zero for
+# a row that is only decremented: the upsert still locks it), in key order, so that each writer
+# takes all its rows in one ordered pass and writers queue instead of deadlocking; then subtract
+# the negative parts from those rows, already locked, without letting any go below zero.
 _CREATOR_DAY_INPUT = """json_to_recordset(CAST(:rows AS json)) AS d(
         creator_id bigint, day date, plays bigint, listen_ms bigint, likes bigint, comments bigint, follows bigint,
         unfollows bigint, revenue_attofil numeric)"""
-_LOCK_CREATOR_DAYS = text(f"""
-    SELECT 1 FROM creator_daily_stats s JOIN {_CREATOR_DAY_INPUT} USING (creator_id, day)
-    ORDER BY s.creator_id, s.day
-    FOR NO KEY UPDATE OF s
-""")
 _ADD_CREATOR_DAYS = text(f"""
     INSERT INTO creator_daily_stats AS s
         (creator_id, day, plays, listen_ms, likes, comments, follows, unfollows, revenue_attofil)
@@ -272,11 +278,11 @@ _SUBTRACT_CREATOR_DAYS = text(f"""
     UPDATE creator_daily_stats s SET likes = s.likes + d.likes, comments = s.comments + d.comments
     FROM {_CREATOR_DAY_INPUT}
     WHERE s.creator_id = d.creator_id AND s.day = d.day
+      AND s.likes + d.likes >= 0 AND s.comments + d.comments >= 0
 """)
 _DAY_INPUT = """json_to_recordset(CAST(:rows AS json)) AS d(
         day date, plays bigint, listen_ms bigint, likes bigint, comments bigint, follows bigint,
         revenue_attofil numeric)"""
-_LOCK_DAYS = text(f"SELECT 1 FROM daily_stats s JOIN {_DAY_INPUT} USING (day) ORDER BY s.day FOR NO KEY UPDATE OF s")
 _ADD_DAYS = text(f"""
     INSERT INTO daily_stats AS s (day, plays, listen_ms, likes, comments, follows, revenue_attofil)
     SELECT * FROM {_DAY_INPUT}
@@ -289,16 +295,17 @@ _ADD_DAYS = text(f"""
 _SUBTRACT_DAYS = text(f"""
     UPDATE daily_stats s SET likes = s.likes + d.likes, comments = s.comments + d.comments
     FROM {_DAY_INPUT}
-    WHERE s.day = d.day
+    WHERE s.day = d.day AND s.likes + d.likes >= 0 AND s.comments + d.comments >= 0
 """)
 
 
-class RollupRowMissing(RuntimeError):
-    """A decrement found no rollup row: what it undoes was never counted (the data is inconsistent)."""
+class RollupUnderflow(RuntimeError):
+    """A decrement found less in its rollup row than it undoes: what it undoes was never counted
+    there (the data is inconsistent)."""
 
 
 def apply_rollup(conn: Connection, rollup: Rollup, as_of: datetime) -> None:
-    """Counters, the creators' stored engagement scores, then the rollups. Tables in one fixed
+    """Counters (with the creators' stored engagement scores), then the rollups. Tables in one fixed
     order for every writer; the platform-wide day row, which every batch touches, comes last so
     that it stays locked for the shortest time (until the commit that follows)."""
     tracks = rollup.tracks()
@@ -308,20 +315,17 @@ def apply_rollup(conn: Connection, rollup: Rollup, as_of: datetime) -> None:
     creators = rollup.creators()
     creator_ids = [c["id"] for c in creators]
     conn.execute(_LOCK_CREATORS, {"ids": creator_ids})
-    conn.execute(_CREATOR_COUNTERS, {"rows": _json(creators)})
-    _apply_daily(conn, rollup.creator_days(), _LOCK_CREATOR_DAYS, _ADD_CREATOR_DAYS, _SUBTRACT_CREATOR_DAYS)
-    refresh_engagement_scores(conn, as_of, creator_ids)
-    _apply_daily(conn, rollup.days(), _LOCK_DAYS, _ADD_DAYS, _SUBTRACT_DAYS)
+    conn.execute(_CREATOR_COUNTERS, {"rows": _json(creators), "as_of": as_of})
+    _apply_daily(conn, rollup.creator_days(), _ADD_CREATOR_DAYS, _SUBTRACT_CREATOR_DAYS)
+    _apply_daily(conn, rollup.days(), _ADD_DAYS, _SUBTRACT_DAYS)
 
 
-def _apply_daily(conn: Connection, rows: list[dict[str, Any]], lock: TextClause, add: TextClause,
-                 subtract: TextClause) -> None:
-    """The three steps above for one rollup table; rows carry signed deltas."""
-    conn.execute(lock, {"rows": _json(rows)})
+def _apply_daily(conn: Connection, rows: list[dict[str, Any]], add: TextClause, subtract: TextClause) -> None:
+    """The two steps above for one rollup table; rows carry signed deltas."""
     positive = [{**row, **{c: max(row[c], 0) for c in SIGNED}} for row in rows]
     conn.execute(add, {"rows": _json(positive)})
     negative = [{**row, **{c: min(row[c], 0) for c in SIGNED}} for row in rows if any(row[c] < 0 for c in SIGNED)]
     if negative:
         updated = conn.execute(subtract, {"rows": _json(negative)}).rowcount
         if updated != len(negative):
-            raise RollupRowMissing(f"{len(negative) - updated} rollup rows to decrement do not exist")
+            raise RollupUnderflow(f"{len(negative) - updated} rollup rows hold less than the batch undoes")

@@ -152,6 +152,17 @@ def test_rollup_sums_effects_per_row_in_key_order():
          "revenue_attofil": 0}]
 
 
+def test_a_play_added_directly_sums_like_its_effect():
+    day = date(2026, 5, 10)
+    direct, general = Rollup(), Rollup()
+    for creator, track, listen_ms in [(7, 70, 100), (7, 71, 5), (2, 20, 9), (7, 70, 1)]:
+        direct.add_play(creator, day, track, listen_ms)
+        general.add(Effect(creator, day, track_id=track, plays=1, listen_ms=listen_ms))
+    assert (direct.tracks(), direct.creators(), direct.creator_days(), direct.days()) == (
+        general.tracks(), general.creators(), general.creator_days(), general.days())
+    assert direct.days()[0]["listen_ms"] == 115
+
+
 @pytest.mark.parametrize(("settings", "outcome"), [
     ({"stage": "local"}, "development"),
     ({"stage": "prod", "ua_hash_key": "ab" * 32}, bytes.fromhex("ab" * 32)),

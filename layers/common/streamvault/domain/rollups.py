@@ -65,6 +65,18 @@ class Rollup:
                     (e.plays, e.listen_ms, e.likes, e.comments, e.follows, e.unfollows, e.revenue_attofil))
         _accumulate(self._days[e.day], (e.plays, e.listen_ms, e.likes, e.comments, e.follows, e.revenue_attofil))
 
+    def add_play(self, creator_id: int, day: date, track_id: int, listen_ms: int) -> None:
+        """``add(Effect(creator_id, day, track_id, plays=1, listen_ms=listen_ms))``, without the
+        Effect: plays are nearly every event, and this runs once per play."""
+        self._tracks[track_id][0] += 1  # plays come first in every row's columns
+        self._creators[creator_id][0] += 1
+        creator_day = self._creator_days[(creator_id, day)]
+        creator_day[0] += 1
+        creator_day[1] += listen_ms  # then listen_ms in the daily rows
+        platform_day = self._days[day]
+        platform_day[0] += 1
+        platform_day[1] += listen_ms
+
     def __bool__(self) -> bool:
         return bool(self._creators)
 

@@ -2,15 +2,17 @@
 
 The write path, one transaction per batch:
 
-1. the live tracks, users and creators the batch names, in one query: an event naming anything
-   else is a per-item error, not a failed batch;
-2. the event ledger (``ingested_events``): ``INSERT … ON CONFLICT (event_id) DO NOTHING
-   RETURNING``; only the ids it returns go on, so a replayed event (a like after its unlike,
-   too) changes nothing;
-3. the typed rows of the new events (plays, likes, follows, comments, sales and tips), likes and
-   follows through their own primary keys so that a repeated like or an unfollow of nothing is a
-   no-op;
-4. the rollups, from what actually changed.
+1. plays (nearly every event) in one statement: the live track (of a live creator) and user
+   each names, the event ledger (``ingested_events``: ``INSERT … ON CONFLICT (event_id) DO
+   NOTHING RETURNING``) for those that name live rows, and the plays the ledger took;
+2. the other events: the live tracks, users and creators they name, in one query, then the
+   ledger, then their typed rows (likes, follows, comments, sales and tips), likes and follows
+   through their own primary keys so that a repeated like or an unfollow of nothing is a no-op;
+3. the rollups, from what actually changed.
+
+An event naming anything that is not live is a per-item error, not a failed batch; only the
+events the ledger returns as new go on, so a replayed event (a like after its unlike, too)
+changes nothing.
 
 Rollup mechanism: aggregated upserts inside the same transaction, one statement per table
 (``streamvault.domain.rollups`` sums the batch's effects per row first). The alternative, an
@@ -196,25 +198,48 @@ def write(events: Sequence[IngestEvent]) -> Written:
 
 def _write_once(conn: Connection, events: Sequence[IngestEvent]) -> Written:
     repo.serial_plans(conn)
-    refs = repo.live_references(
-        conn,
-        tracks={e.track_id for e in events if e.track_id is not None},
-        users={e.user_id for e in events if e.user_id is not None},
-        creators={e.creator_id for e in events if e.creator_id is not None},
-    )
-    accepted: list[IngestEvent] = []
+    rollup = Rollup()
     rejected: list[tuple[int, str, str]] = []
-    for position, event in enumerate(events):
-        resolved = _resolve(event, refs)
-        if isinstance(resolved, IngestEvent):
-            accepted.append(resolved)
-        else:
-            rejected.append((position, *resolved))
-    new_ids = repo.record_events(conn, accepted) if accepted else set()
-    rollup = _store(conn, [e for e in accepted if e.event_id in new_ids])
+    plays = [(position, e) for position, e in enumerate(events) if e.type == "play"]
+    stored = duplicates = 0
+    if plays:
+        for (position, play), (creator_id, outcome) in zip(plays, repo.store_plays(conn, [e for _, e in plays]),
+                                                           strict=True):
+            if outcome is None:
+                stored += 1
+                rollup.add_play(creator_id, play.occurred_at.date(), play.track_id, play.duration_ms or 0)
+            elif outcome == "duplicate":
+                duplicates += 1
+            else:
+                rejected.append((position, outcome, _UNKNOWN[outcome](play)))
+    others = [(position, e) for position, e in enumerate(events) if e.type != "play"]
+    if others:
+        refs = repo.live_references(
+            conn,
+            tracks={e.track_id for _, e in others if e.track_id is not None},
+            users={e.user_id for _, e in others if e.user_id is not None},
+            creators={e.creator_id for _, e in others if e.creator_id is not None},
+        )
+        accepted: list[IngestEvent] = []
+        for position, event in others:
+            resolved = _resolve(event, refs)
+            if isinstance(resolved, IngestEvent):
+                accepted.append(resolved)
+            else:
+                rejected.append((position, *resolved))
+        new_ids = repo.record_events(conn, accepted) if accepted else set()
+        _store(conn, [e for e in accepted if e.event_id in new_ids], rollup)
+        stored += len(new_ids)
+        duplicates += len(accepted) - len(new_ids)
     if rollup:
         repo.apply_rollup(conn, rollup, as_of=datetime.now(UTC))
-    return Written(len(new_ids), len(accepted) - len(new_ids), rejected)
+    return Written(stored, duplicates, sorted(rejected))
+
+
+_UNKNOWN: dict[str, Callable[[IngestEvent], str]] = {
+    "unknown_user": lambda e: f"no live user {e.user_id}",
+    "unknown_track": lambda e: f"no live track {e.track_id}",
+}
 
 
 def _resolve(event: IngestEvent, refs: repo.References) -> IngestEvent | tuple[str, str]:
@@ -233,18 +258,16 @@ def _resolve(event: IngestEvent, refs: repo.References) -> IngestEvent | tuple[s
     return replace(event, creator_id=creator_id)
 
 
-def _store(conn: Connection, fresh: list[IngestEvent]) -> Rollup:
-    """The typed rows of new events, in the same table order for every batch; their effects."""
+def _store(conn: Connection, fresh: list[IngestEvent], rollup: Rollup) -> None:
+    """The typed rows of new events other than plays, in the same table order for every batch;
+    their effects go into ``rollup``."""
     by_type: defaultdict[str, list[IngestEvent]] = defaultdict(list)
     for event in fresh:
         by_type[event.type].append(event)
-    rollup = Rollup()
-    _store_plays(conn, by_type["play"], rollup)
     _store_likes(conn, [e for e in fresh if e.type in ("like", "unlike")], rollup)
     _store_follows(conn, [e for e in fresh if e.type in ("follow", "unfollow")], rollup)
     _store_comments(conn, by_type["comment"], by_type["comment_delete"], rollup)
     _store_revenue(conn, by_type["purchase"] + by_type["tip"], rollup)
-    return rollup
 
 
 def _effect(event: IngestEvent, at: datetime, **deltas: int) -> Effect:
@@ -252,14 +275,6 @@ def _effect(event: IngestEvent, at: datetime, **deltas: int) -> Effect:
     if event.creator_id is None:  # _resolve fills it in for every event that gets this far
         raise ValueError(f"event {event.event_id} was not resolved to its creator")
     return Effect(event.creator_id, at.astimezone(UTC).date(), event.track_id, **deltas)
-
-
-def _store_plays(conn: Connection, plays: list[IngestEvent], rollup: Rollup) -> None:
-    if not plays:
-        return
-    repo.insert_plays(conn, plays)
-    for e in plays:
-        rollup.add(_effect(e, e.occurred_at, plays=1, listen_ms=e.duration_ms or 0))
 
 
 def _rounds(events: list[IngestEvent], key: Callable[[IngestEvent], Hashable]) -> list[list[IngestEvent]]:

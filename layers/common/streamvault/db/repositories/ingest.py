@@ -96,20 +96,53 @@ def record_events(conn: Connection, events: Sequence[IngestEvent]) -> set[UUID]:
     return set(conn.execute(_RECORD, {"rows": rows}).scalars())
 
 
+# Plays, nearly every event, in one statement: the references (a live track of a live creator,
+# a live user when one is named), the ledger, and the plays the ledger took, so a batch of plays
+# is one round trip and one plan, and the foreign-key checks find the rows the look-ups just
+# read. The ledger takes its rows in event id order, as record_events does.
 _PLAYS = text("""
-    INSERT INTO plays (event_id, played_at, track_id, creator_id, user_id, duration_ms, source, country,
-                       ip_prefix, ua_hash)
-    SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS p(
-        event_id uuid, played_at timestamptz, track_id bigint, creator_id bigint, user_id bigint, duration_ms integer,
-        source text, country text, ip_prefix inet, ua_hash bytea)
+    WITH d AS MATERIALIZED (
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS d(
+            position integer, event_id uuid, played_at timestamptz, track_id bigint, user_id bigint,
+            duration_ms integer, source text, country text, ip_prefix inet, ua_hash bytea)
+    ), resolved AS MATERIALIZED (
+        SELECT d.*, t.creator_id,
+               d.user_id IS NOT NULL AND NOT EXISTS (
+                   SELECT FROM users u WHERE u.id = d.user_id AND u.deleted_at IS NULL) AS unknown_user
+        FROM d
+        LEFT JOIN (tracks t JOIN creators c ON c.id = t.creator_id AND c.deleted_at IS NULL)
+            ON t.id = d.track_id AND t.deleted_at IS NULL
+    ), recorded AS (
+        INSERT INTO ingested_events (event_id, event_type, occurred_at)
+        SELECT event_id, 'play', played_at FROM resolved WHERE creator_id IS NOT NULL AND NOT unknown_user
+        ORDER BY event_id
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id
+    ), stored AS (
+        INSERT INTO plays (event_id, played_at, track_id, creator_id, user_id, duration_ms, source, country,
+                           ip_prefix, ua_hash)
+        SELECT r.event_id, r.played_at, r.track_id, r.creator_id, r.user_id, r.duration_ms, r.source, r.country,
+               r.ip_prefix, r.ua_hash
+        FROM resolved r JOIN recorded USING (event_id)
+        RETURNING event_id
+    )
+    SELECT r.creator_id,
+           CASE WHEN r.unknown_user THEN 'unknown_user'
+                WHEN r.creator_id IS NULL THEN 'unknown_track'
+                WHEN s.event_id IS NULL THEN 'duplicate' END
+    FROM resolved r LEFT JOIN stored s USING (event_id)
+    ORDER BY r.position
 """)
 
 
-def insert_plays(conn: Connection, plays: Sequence[IngestEvent]) -> None:
-    rows = _json({"event_id": str(e.event_id), "played_at": e.occurred_at.isoformat(), "track_id": e.track_id,
-                  "creator_id": e.creator_id, "user_id": e.user_id, "duration_ms": e.duration_ms, "source": e.source,
-                  "country": e.country, "ip_prefix": e.ip_prefix, "ua_hash": _bytea(e.ua_hash)} for e in plays)
-    conn.execute(_PLAYS, {"rows": rows})
+def store_plays(conn: Connection, plays: Sequence[IngestEvent]) -> list[tuple[int | None, str | None]]:
+    """Store the plays that name live rows and are new to the ledger; per play, in order: its
+    track's creator and None when stored, else ``unknown_user``, ``unknown_track`` or ``duplicate``."""
+    rows = _json({"position": i, "event_id": str(e.event_id), "played_at": e.occurred_at.isoformat(),
+                  "track_id": e.track_id, "user_id": e.user_id, "duration_ms": e.duration_ms, "source": e.source,
+                  "country": e.country, "ip_prefix": e.ip_prefix, "ua_hash": _bytea(e.ua_hash)}
+                 for i, e in enumerate(plays))
+    return [(creator_id, outcome) for creator_id, outcome in conn.execute(_PLAYS, {"rows": rows})]
 
 
 def _pairs(events: Sequence[IngestEvent], other: str) -> str:

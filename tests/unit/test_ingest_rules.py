@@ -8,9 +8,11 @@ from ipaddress import ip_address
 from typing import get_args
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from streamvault.db.models import EVENT_TYPES, PLAY_SOURCES
 from streamvault.domain.events import CLOCK_SKEW, TYPES, Source, check_items
-from streamvault.domain.privacy import anonymize_ip, user_agent_hash
+from streamvault.domain.privacy import anonymize_ip, network_of, user_agent_hash
 from streamvault.domain.rollups import Effect, Rollup
 from streamvault.services import ingest_buffer
 
@@ -35,6 +37,23 @@ def check(*items: dict):
 ])
 def test_ip_addresses_keep_only_their_network(address, stored):
     assert anonymize_ip(ip_address(address)) == stored
+
+
+@given(st.ip_addresses(v=4).map(str) | st.text(alphabet="0123456789.:abcdef \n", max_size=20))
+def test_the_fast_ipv4_path_agrees_with_ipaddress(text):
+    try:
+        expected = anonymize_ip(ip_address(text))
+    except ValueError:
+        with pytest.raises(ValueError):
+            network_of(text)
+    else:
+        assert network_of(text) == expected
+
+
+@pytest.mark.parametrize("text", ["01.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4\n", "١.2.3.4"])
+def test_what_ipaddress_refuses_the_fast_path_refuses(text):
+    with pytest.raises(ValueError):
+        network_of(text)
 
 
 def test_user_agents_hash_under_the_key():

@@ -33,14 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
-from ipaddress import ip_address
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from streamvault.domain.privacy import anonymize_ip, user_agent_hash
+from streamvault.domain.privacy import network_of, user_agent_hash
 
 MAX_EVENTS = 500
 MAX_BODY_BYTES = 1024 * 1024
@@ -73,7 +72,7 @@ def _network(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("an IP address is a string")
     try:
-        return anonymize_ip(ip_address(value))
+        return network_of(value)
     except ValueError:
         raise ValueError("not an IPv4 or IPv6 address") from None
 

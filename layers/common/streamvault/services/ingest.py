@@ -197,7 +197,6 @@ def write(events: Sequence[IngestEvent]) -> Written:
 
 
 def _write_once(conn: Connection, events: Sequence[IngestEvent]) -> Written:
-    repo.serial_plans(conn)
     rollup = Rollup()
     rejected: list[tuple[int, str, str]] = []
     plays = [(position, e) for position, e in enumerate(events) if e.type == "play"]
@@ -214,6 +213,7 @@ def _write_once(conn: Connection, events: Sequence[IngestEvent]) -> Written:
                 rejected.append((position, outcome, _UNKNOWN[outcome](play)))
     others = [(position, e) for position, e in enumerate(events) if e.type != "play"]
     if others:
+        repo.serial_plans(conn)
         refs = repo.live_references(
             conn,
             tracks={e.track_id for _, e in others if e.track_id is not None},

@@ -32,10 +32,10 @@ class References:
     creators: frozenset[int]
 
 
-# A batch's statements are small and index-driven; PostgreSQL still picks parallel plans for
-# some of them, and starting workers costs more than they save (the references of a 500-play
-# batch: 12 ms with workers, 7 ms without). For this transaction only: no session state is left
-# on a pooled (RDS Proxy) connection.
+# The references query is small and index-driven; PostgreSQL still picks a parallel plan for it
+# at times, and starting workers costs more than they save (the references of a 500-play
+# batch: 12 ms with workers, 7 ms without). Statements that write, or lock rows, never run in
+# parallel. For this transaction only: no session state is left on a pooled (RDS Proxy) connection.
 _SERIAL_PLANS = text("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
 
 

@@ -10,6 +10,7 @@ keeps a draining backlog from starving the API.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -89,3 +90,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if _from_sqs(event):
         return process_partial_response(event=event, record_handler=_replay, processor=processor, context=context)
     return app.resolve(event, context)
+
+
+# As in the api function: what the import created lives as long as the container, so full
+# collections during a batch only walk the batch's own objects.
+gc.freeze()

@@ -103,7 +103,6 @@ class Creator(Base):
               postgresql_where=text("deleted_at IS NULL")),
         Index("ix_creators_follower_count_live", text("follower_count DESC"), "id",
               postgresql_where=text("deleted_at IS NULL")),
-        Index("ix_creators_metrics_changed_at", "metrics_changed_at"),
         Index("ix_creators_engagement_score_live", text("engagement_score DESC"), "id",
               postgresql_where=text("deleted_at IS NULL")),
         Index("ix_creators_created_at_live", text("created_at DESC"), "id",

@@ -253,22 +253,33 @@ def add_revenue(conn: Connection, events: Sequence[IngestEvent]) -> None:
     conn.execute(_REVENUE, {"rows": rows})
 
 
-# Counters: lock the rows in id order first. An UPDATE … FROM visits rows in whatever order its
-# join plan produces, which two writers could see differently.
-_LOCK_TRACKS = text("SELECT id FROM tracks WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE")
+# Counters, one statement per table. An UPDATE … FROM alone visits rows in whatever order its
+# join plan produces, which two writers could see differently; so a CTE locks the rows in id
+# order, and the UPDATE joins it: it can only reach a row the CTE has returned, hence locked.
 _TRACK_COUNTERS = text("""
+    WITH d AS (
+        SELECT * FROM json_to_recordset(CAST(:rows AS json))
+            AS d(id bigint, plays bigint, likes bigint, comments bigint)
+    ), locked AS (
+        SELECT id FROM tracks WHERE id IN (SELECT id FROM d) ORDER BY id FOR NO KEY UPDATE
+    )
     UPDATE tracks t
     SET play_count = t.play_count + d.plays, like_count = t.like_count + d.likes,
         comment_count = t.comment_count + d.comments
-    FROM json_to_recordset(CAST(:rows AS json)) AS d(id bigint, plays bigint, likes bigint, comments bigint)
+    FROM d JOIN locked USING (id)
     WHERE t.id = d.id
 """)
-_LOCK_CREATORS = text("SELECT id FROM creators WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE")
 # The stored engagement score (for sorted lists) moves with the counters in the same row
-# version: a second UPDATE would write every index of these rows again (five of them hold
+# version: a second UPDATE would write every index of these rows again (four of them hold
 # counters, so no update of a creator is HOT). Same rule as the metrics CTE of the creators
 # repository; a test holds the stored score equal to it.
 _CREATOR_COUNTERS = text(f"""
+    WITH d AS (
+        SELECT * FROM json_to_recordset(CAST(:rows AS json))
+            AS d(id bigint, plays bigint, likes bigint, comments bigint, followers bigint)
+    ), locked AS (
+        SELECT id FROM creators WHERE id IN (SELECT id FROM d) ORDER BY id FOR NO KEY UPDATE
+    )
     UPDATE creators c
     SET play_count = c.play_count + d.plays, like_count = c.like_count + d.likes,
         comment_count = c.comment_count + d.comments, follower_count = c.follower_count + d.followers,
@@ -280,8 +291,7 @@ _CREATOR_COUNTERS = text(f"""
                AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
                AND t.released_at <= CAST(:as_of AS timestamptz))),
         metrics_changed_at = now()
-    FROM json_to_recordset(CAST(:rows AS json))
-        AS d(id bigint, plays bigint, likes bigint, comments bigint, followers bigint)
+    FROM d JOIN locked USING (id)
     WHERE c.id = d.id
 """)
 
@@ -343,12 +353,8 @@ def apply_rollup(conn: Connection, rollup: Rollup, as_of: datetime) -> None:
     that it stays locked for the shortest time (until the commit that follows)."""
     tracks = rollup.tracks()
     if tracks:
-        conn.execute(_LOCK_TRACKS, {"ids": [t["id"] for t in tracks]})
         conn.execute(_TRACK_COUNTERS, {"rows": _json(tracks)})
-    creators = rollup.creators()
-    creator_ids = [c["id"] for c in creators]
-    conn.execute(_LOCK_CREATORS, {"ids": creator_ids})
-    conn.execute(_CREATOR_COUNTERS, {"rows": _json(creators), "as_of": as_of})
+    conn.execute(_CREATOR_COUNTERS, {"rows": _json(rollup.creators()), "as_of": as_of})
     _apply_daily(conn, rollup.creator_days(), _ADD_CREATOR_DAYS, _SUBTRACT_CREATOR_DAYS)
     _apply_daily(conn, rollup.days(), _ADD_DAYS, _SUBTRACT_DAYS)
 

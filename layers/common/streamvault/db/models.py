@@ -107,6 +107,13 @@ class Creator(Base):
               postgresql_where=text("deleted_at IS NULL")),
         Index("ix_creators_created_at_live", text("created_at DESC"), "id",
               postgresql_where=text("deleted_at IS NULL")),
+        # Unique where set, and partial: most creators have no coin (nor, until verified, a
+        # wallet), and a row outside a partial index costs no entry there on its frequent
+        # counter updates, which can never be HOT (the sort indexes above hold counters).
+        Index("uq_creators_wallet_blind_index", "wallet_blind_index", unique=True,
+              postgresql_where=text("wallet_blind_index IS NOT NULL")),
+        Index("uq_creators_coin_address", "coin_address", unique=True,
+              postgresql_where=text("coin_address IS NOT NULL")),
         CheckConstraint("engagement_score BETWEEN 0 AND 100", name="engagement_score_range"),
     )
 
@@ -117,7 +124,7 @@ class Creator(Base):
     # The wallet is personal data: stored encrypted (envelope, KMS data key) with a keyed
     # blind index for look-ups. Both are written by the wallet service, never in clear.
     wallet_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    wallet_blind_index: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    wallet_blind_index: Mapped[bytes | None] = mapped_column(LargeBinary)  # unique when set: see __table_args__
     verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     # Counters over live data, maintained by ingestion in the same transaction as the events.
     follower_count: Mapped[int] = _counter()
@@ -125,13 +132,13 @@ class Creator(Base):
     like_count: Mapped[int] = _counter()
     comment_count: Mapped[int] = _counter()
     track_count: Mapped[int] = _counter()
-    # Bumped whenever a counter moves: the oracle syncs creators changed since their last sync.
+    # When a counter or the revenue last moved (the oracle compares values, not this time).
     metrics_changed_at: Mapped[datetime] = _now()
     # Stored copy of the engagement score for sorting lists; refreshed set-based whenever counters
     # move and daily (its 90-day window slides). Profiles compute it live.
     engagement_score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="0")
     market_cap_attofil: Mapped[int | None] = mapped_column(AttoFil)
-    coin_address: Mapped[str | None] = mapped_column(String(42), unique=True)
+    coin_address: Mapped[str | None] = mapped_column(String(42))  # unique when set: see __table_args__
     coin_tx_hash: Mapped[str | None] = mapped_column(String(66))  # the factory call that created the coin
     revenue_sharing_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = _now()
@@ -158,6 +165,9 @@ class Track(Base):
         # The engagement score counts a creator's live releases in the trailing 90 days.
         Index("ix_tracks_creator_id_released_at", "creator_id", "released_at",
               postgresql_where=text("deleted_at IS NULL")),
+        # Room on each page for the new versions of ingestion's counter updates, which change
+        # no indexed column: they can then be HOT (no index entry written).
+        {"postgresql_with": {"fillfactor": 80}},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -322,9 +332,10 @@ class FollowEvent(Base):
 
 class CreatorDailyStats(Base):
     __tablename__ = "creator_daily_stats"
-    __table_args__ = tuple(
-        CheckConstraint(f"{c} >= 0", name=f"{c}_nonnegative")
-        for c in ("plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")
+    __table_args__ = (
+        *(CheckConstraint(f"{c} >= 0", name=f"{c}_nonnegative")
+          for c in ("plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")),
+        {"postgresql_with": {"fillfactor": 80}},  # as tracks: the day's row is updated by every batch
     )
 
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), primary_key=True)

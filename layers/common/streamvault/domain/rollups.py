@@ -101,5 +101,6 @@ def _accumulate(into: list[int], deltas: tuple[int, ...]) -> None:
 
 def _rows(table: dict[Any, list[int]], key: tuple[str, ...], columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """Sorted by key; a key is a value or a tuple of values."""
-    return [{**dict(zip(key, k if isinstance(k, tuple) else (k,), strict=True)),
-             **dict(zip(columns, values, strict=True))} for k, values in sorted(table.items())]
+    names = key + columns
+    return [dict(zip(names, (*k, *values) if isinstance(k, tuple) else (k, *values), strict=True))
+            for k, values in sorted(table.items())]

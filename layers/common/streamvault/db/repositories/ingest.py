@@ -361,6 +361,9 @@ def apply_rollup(conn: Connection, rollup: Rollup, as_of: datetime) -> None:
 
 def _apply_daily(conn: Connection, rows: list[dict[str, Any]], add: TextClause, subtract: TextClause) -> None:
     """The two steps above for one rollup table; rows carry signed deltas."""
+    if not any(row[c] < 0 for row in rows for c in SIGNED):  # nearly every batch: nothing undone
+        conn.execute(add, {"rows": _json(rows)})
+        return
     positive = [{**row, **{c: max(row[c], 0) for c in SIGNED}} for row in rows]
     conn.execute(add, {"rows": _json(positive)})
     negative = [{**row, **{c: min(row[c], 0) for c in SIGNED}} for row in rows if any(row[c] < 0 for c in SIGNED)]

@@ -6,12 +6,12 @@ import base64
 import gc
 import json
 from functools import cache
+from pathlib import Path
 
 import sqlalchemy.exc
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.api import admin, reads
@@ -20,24 +20,43 @@ from streamvault.errors import ClientError, error_body
 from streamvault.observability import logger
 
 app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
-# Every documented operation needs the key unless it declares `security=reads.OPEN` (health).
-app.configure_openapi(
-    title="StreamVault API", version="1",
-    security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)}, security=[{"apiKey": []}],
-)
-app.enable_swagger(path="/v1/docs", title="StreamVault API", version="1")
 app.include_router(reads.router)
 app.include_router(admin.router)
 
 
+# The OpenAPI document and its page are built on their first request, not at import: Powertools'
+# OpenAPI models (with enable_swagger) take ~100 ms to import, a third of this function's cold
+# start, and requests other than these two never need them (validation does not).
 @cache  # the routes are fixed once this module is imported: build the document once per container
-def _openapi_document() -> str:
+def openapi_document() -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    # Every documented operation needs the key unless it declares `security=reads.OPEN` (health).
+    app.configure_openapi(
+        title="StreamVault API", version="1",
+        security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)}, security=[{"apiKey": []}],
+    )
     return app.get_openapi_json_schema()
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_json() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_document())
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+
+
+@app.get("/v1/docs", include_in_schema=False)
+def docs() -> Response[str]:
+    """Swagger UI over the document, from the assets Powertools bundles (as its enable_swagger)."""
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+
+    assets = Path(swagger_ui.__file__).parent
+    page = swagger_ui.generate_swagger_html(
+        openapi_document().replace("</", "<\\/"),  # the document sits in a <script>: keep it from closing it
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="", oauth2_config=None,
+    )
+    return Response(status_code=200, content_type=content_types.TEXT_HTML, body=page)
 
 
 def _error(status: int, code: str, message: str, details: object = None) -> Response:

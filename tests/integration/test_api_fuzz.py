@@ -18,9 +18,9 @@ from streamvault.db.seed import seed_database
 from streamvault.local.devserver import make_server
 from streamvault.local.postgres import create_database, drop_database, unique_name
 
-from functions.api.app import app, lambda_handler
+from functions.api.app import lambda_handler, openapi_document
 
-SCHEMA = schemathesis.openapi.from_dict(json.loads(app.get_openapi_json_schema()))
+SCHEMA = schemathesis.openapi.from_dict(json.loads(openapi_document()))
 
 
 @pytest.fixture(scope="module")

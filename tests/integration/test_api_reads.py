@@ -501,6 +501,7 @@ def test_openapi_json_is_open_and_lists_every_route(seeded):
     assert "from" in doc["components"]["schemas"]["CreatorStatsOut"]["properties"]
     docs = lambda_handler(apigw_event("GET", "/v1/docs"), LocalContext())
     assert docs["statusCode"] == 200 and "swagger" in docs["body"].lower()
+    assert "/v1/creators/{creator_id}/stats" in docs["body"] and "x-api-key" in docs["body"]  # the document
 
 
 # --- database routing --------------------------------------------------------------------------

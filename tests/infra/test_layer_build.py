@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from infra import layer_build
@@ -29,3 +31,18 @@ def test_size_report_refuses_a_layer_over_the_limit() -> None:
 
 def test_asset_hash_is_stable() -> None:
     assert source_hash() == source_hash()
+
+
+def test_byte_code_is_compiled_to_be_used_whatever_the_file_times(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("VALUE = 1\n")
+    layer_build.compile_bytecode(tmp_path, sys.executable)
+    (compiled,) = (tmp_path / "pkg" / "__pycache__").glob("mod.*.pyc")
+    flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, unchecked: a zip's file times cannot make the runtime recompile it
+
+
+def test_only_an_interpreter_of_the_runtime_version_compiles(monkeypatch):
+    monkeypatch.setenv("STREAMVAULT_LAYER_PYTHON", sys.executable)
+    expected = sys.executable if f"{sys.version_info[0]}.{sys.version_info[1]}" == layer_build.LAMBDA_PYTHON else None
+    assert layer_build.runtime_interpreter() == expected

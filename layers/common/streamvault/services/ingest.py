@@ -198,42 +198,55 @@ def write(events: Sequence[IngestEvent]) -> Written:
 
 def _write_once(conn: Connection, events: Sequence[IngestEvent]) -> Written:
     rollup = Rollup()
-    rejected: list[tuple[int, str, str]] = []
     plays = [(position, e) for position, e in enumerate(events) if e.type == "play"]
-    stored = duplicates = 0
-    if plays:
-        for (position, play), (creator_id, outcome) in zip(plays, repo.store_plays(conn, [e for _, e in plays]),
-                                                           strict=True):
-            if outcome is None:
-                stored += 1
-                rollup.add_play(creator_id, play.occurred_at.date(), play.track_id, play.duration_ms or 0)
-            elif outcome == "duplicate":
-                duplicates += 1
-            else:
-                rejected.append((position, outcome, _UNKNOWN[outcome](play)))
     others = [(position, e) for position, e in enumerate(events) if e.type != "play"]
-    if others:
-        repo.serial_plans(conn)
-        refs = repo.live_references(
-            conn,
-            tracks={e.track_id for _, e in others if e.track_id is not None},
-            users={e.user_id for _, e in others if e.user_id is not None},
-            creators={e.creator_id for _, e in others if e.creator_id is not None},
-        )
-        accepted: list[IngestEvent] = []
-        for position, event in others:
-            resolved = _resolve(event, refs)
-            if isinstance(resolved, IngestEvent):
-                accepted.append(resolved)
-            else:
-                rejected.append((position, *resolved))
-        new_ids = repo.record_events(conn, accepted) if accepted else set()
-        _store(conn, [e for e in accepted if e.event_id in new_ids], rollup)
-        stored += len(new_ids)
-        duplicates += len(accepted) - len(new_ids)
+    parts = [_write_plays(conn, plays, rollup) if plays else _NOTHING,
+             _write_others(conn, others, rollup) if others else _NOTHING]
     if rollup:
         repo.apply_rollup(conn, rollup, as_of=datetime.now(UTC))
-    return Written(stored, duplicates, sorted(rejected))
+    return Written(sum(p.stored for p in parts), sum(p.duplicates for p in parts),
+                   sorted(r for p in parts for r in p.rejected))
+
+
+_NOTHING = Written(0, 0, [])
+
+
+def _write_plays(conn: Connection, plays: list[tuple[int, IngestEvent]], rollup: Rollup) -> Written:
+    """(position in the batch, play) pairs: stored in one statement, summed into ``rollup``."""
+    stored = duplicates = 0
+    rejected: list[tuple[int, str, str]] = []
+    outcomes = repo.store_plays(conn, [play for _, play in plays])
+    for (position, play), (creator_id, outcome) in zip(plays, outcomes, strict=True):
+        if outcome is None:
+            stored += 1
+            rollup.add_play(creator_id, play.occurred_at.date(), play.track_id, play.duration_ms or 0)
+        elif outcome == "duplicate":
+            duplicates += 1
+        else:
+            rejected.append((position, outcome, _UNKNOWN[outcome](play)))
+    return Written(stored, duplicates, rejected)
+
+
+def _write_others(conn: Connection, events: list[tuple[int, IngestEvent]], rollup: Rollup) -> Written:
+    """(position in the batch, event) pairs of every type but plays: references, ledger, typed rows."""
+    repo.serial_plans(conn)
+    refs = repo.live_references(
+        conn,
+        tracks={e.track_id for _, e in events if e.track_id is not None},
+        users={e.user_id for _, e in events if e.user_id is not None},
+        creators={e.creator_id for _, e in events if e.creator_id is not None},
+    )
+    accepted: list[IngestEvent] = []
+    rejected: list[tuple[int, str, str]] = []
+    for position, event in events:
+        resolved = _resolve(event, refs)
+        if isinstance(resolved, IngestEvent):
+            accepted.append(resolved)
+        else:
+            rejected.append((position, *resolved))
+    new_ids = repo.record_events(conn, accepted) if accepted else set()
+    _store(conn, [e for e in accepted if e.event_id in new_ids], rollup)
+    return Written(len(new_ids), len(accepted) - len(new_ids), rejected)
 
 
 _UNKNOWN: dict[str, Callable[[IngestEvent], str]] = {

@@ -91,6 +91,18 @@ def test_likes_and_follows_apply_in_batch_order_and_repeat_as_no_ops(engine, row
         assert conn.execute(text("SELECT sum(follows), sum(unfollows) FROM creator_daily_stats")).one() == (1, 1)
 
 
+def test_an_undo_of_what_the_rollups_never_counted_stores_nothing(engine, rows):
+    (t1, *_), (u1, *_) = rows["tracks"], rows["users"]
+    with engine.begin() as conn:  # a like behind the rollups' back: the data is inconsistent
+        conn.execute(text("INSERT INTO likes (user_id, track_id, created_at) VALUES (:u, :t, now())"),
+                     {"u": u1, "t": t1})
+    status, body, _ = post([play(t1), event("unlike", user_id=u1, track_id=t1)])
+    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert count(engine, "SELECT count(*) FROM likes") == 1  # the whole batch rolled back
+    assert count(engine, "SELECT count(*) FROM ingested_events") == 0
+    assert count(engine, "SELECT count(*) FROM plays") == 0
+
+
 def test_unknown_references_are_per_item_errors(engine, rows):
     (c1, _), (t1, _, t3, _), (u1, *_) = rows["creators"], rows["tracks"], rows["users"]
     with engine.begin() as conn:

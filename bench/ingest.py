@@ -16,7 +16,11 @@ plays (500 per batch, tracks drawn by Zipf weight, most with a user, an IP and a
   smaller sample (the figures are rates);
 - one event per request: the handler again, with batches of one (the same work as the handler
   per event, counters and rollups included), also a rate on a smaller sample;
-- two processes against one: the handler path in one process, then in two at once.
+- two processes against one: the handler path in one process, then in two at once;
+- the handler and the ORM naive path again through a relay that adds ``--rtt-ms`` (0.5 ms) to
+  every round trip (plus its own ~0.2 ms: ``rtt_select_1_ms`` is the measured round trip): a
+  model of the network from a Lambda function through RDS Proxy, which this one-machine run
+  lacks (commits on RDS cost more too; that is not modelled).
 Last line: one JSON object.
 """
 
@@ -37,13 +41,13 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from streamvault.config import configure
-from streamvault.db.engine import get_engine
+from streamvault.db.engine import dispose_engines, get_engine
 from streamvault.db.models import IngestedEvent, Play
 from streamvault.db.seed import seed_database
 from streamvault.domain.privacy import anonymize_ip, user_agent_hash
 from streamvault.local.apigw import LocalContext, apigw_event
 from streamvault.services.ingest import ua_hash_key
-from support import bench_database, report
+from support import bench_database, delayed_route, report
 
 BATCH = 500
 INGESTER = {"keyId": "bench", "scopes": "ingest"}
@@ -184,6 +188,26 @@ def handler_vs_copy(url: str, catalog: Catalog, batches: int, naive: int) -> dic
             "one_per_request": per_request_rate(catalog, rng, naive // 3)}
 
 
+def over_network(url: str, catalog: Catalog, rtt_ms: float, batches: int, naive: int) -> dict[str, float]:
+    """Handler and ORM naive rates with every round trip ``rtt_ms`` longer."""
+    rng = random.Random(3)
+    calls = [handler_call(catalog.plays(rng, BATCH)) for _ in range(batches + 1)]
+    naive_rows = raw_rows(catalog, catalog.plays(rng, naive))
+    with delayed_route(url, rtt_ms) as relayed:
+        with psycopg.connect(relayed.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            round_trip_s = sum(timed(lambda: conn.execute("SELECT 1")) for _ in range(200)) / 200
+        dispose_engines()
+        configure(database_url=relayed)
+        try:
+            calls.pop()()  # the connection, through the relay
+            handler_s = sum(timed(call) for call in calls)
+            naive_per_s = naive_orm_rate(naive_rows)
+        finally:
+            dispose_engines()
+            configure(database_url=url)
+    return {"handler": BATCH * batches / handler_s, "naive": naive_per_s, "round_trip_ms": round_trip_s * 1000}
+
+
 def _worker(url: str, seed: int, batches: int, start: Any, done: Any) -> None:
     configure(database_url=url)
     catalog = load_catalog()
@@ -219,6 +243,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60, help="500-play batches per path")
     parser.add_argument("--naive", type=int, default=1_500, help="plays for the naive path")
     parser.add_argument("--proc-batches", type=int, default=30, help="batches per process, one and two processes")
+    parser.add_argument("--rtt-ms", type=float, default=0.5, help="round trip added by the relay (network model)")
     args = parser.parse_args()
 
     with bench_database() as url:
@@ -227,6 +252,7 @@ def main() -> None:
         rates = handler_vs_copy(url, catalog, args.batches, args.naive)
         one = processes_rate(url, 1, args.proc_batches, seed=100)
         two = processes_rate(url, 2, args.proc_batches, seed=200)
+        relayed = over_network(url, catalog, args.rtt_ms, batches=20, naive=args.naive // 5)
 
     report({
         "creators": args.creators, "seeded_plays": args.plays, "tracks": len(catalog.tracks), "batch": BATCH,
@@ -241,6 +267,10 @@ def main() -> None:
         "ratio_vs_naive_raw": round(rates["handler"] / rates["naive_raw"], 1),
         "ratio_vs_one_per_request": round(rates["handler"] / rates["one_per_request"], 1),
         "ratio_two_procs_vs_one": round(two / one, 3),
+        "rtt_ms": args.rtt_ms, "rtt_select_1_ms": round(relayed["round_trip_ms"], 3),
+        "rtt_events_per_s": round(relayed["handler"]),
+        "rtt_naive_events_per_s": round(relayed["naive"]),
+        "rtt_ratio_vs_naive": round(relayed["handler"] / relayed["naive"], 1),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     })
 

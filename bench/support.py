@@ -65,3 +65,70 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def report(result: dict[str, Any]) -> None:
     """Benchmarks end with one JSON object on the last line."""
     print(json.dumps(result, sort_keys=True))
+
+
+def _relay(target_host: str | None, target_port: int, socket_dir: str | None, one_way_s: float, ports: Any) -> None:
+    """A TCP relay (its own process: no share of the benchmark's interpreter) that holds every
+    chunk ``one_way_s`` before passing it on, in order, in both directions. Threads and
+    ``time.sleep`` rather than an event loop, whose timers round up to whole milliseconds."""
+    import queue
+    import socket
+    import threading
+
+    def forward(source: socket.socket, sink: socket.socket) -> None:
+        held: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()
+
+        def deliver() -> None:
+            while (item := held.get())[1]:
+                time.sleep(max(0.0, item[0] - time.monotonic()))
+                sink.sendall(item[1])
+            sink.close()
+
+        threading.Thread(target=deliver, daemon=True).start()
+        try:
+            while chunk := source.recv(65536):
+                held.put((time.monotonic() + one_way_s, chunk))
+        except OSError:
+            pass
+        held.put((0.0, b""))
+
+    def connect() -> socket.socket:
+        if socket_dir:
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.connect(f"{socket_dir}/.s.PGSQL.{target_port}")
+        else:
+            server = socket.create_connection((target_host or "127.0.0.1", target_port))
+            server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return server
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    ports.put(listener.getsockname()[1])
+    while True:
+        client, _ = listener.accept()
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        server = connect()
+        for source, sink in ((client, server), (server, client)):
+            threading.Thread(target=forward, args=(source, sink), daemon=True).start()
+
+
+@contextmanager
+def delayed_route(url: str, rtt_ms: float) -> Iterator[str]:
+    """The same database behind a local TCP relay that adds ``rtt_ms`` to every round trip: a
+    model of the network between a Lambda function, RDS Proxy and the database, which a
+    benchmark on one machine does not have. Yields the URL through the relay."""
+    import multiprocessing
+
+    from sqlalchemy import make_url
+
+    target = make_url(url)
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    relay = context.Process(target=_relay, daemon=True, args=(
+        target.host, target.port or 5432, target.query.get("host"), rtt_ms / 2000, ports))
+    relay.start()
+    try:
+        port = ports.get(timeout=30)
+        yield target.set(host="127.0.0.1", port=port, query={}).render_as_string(hide_password=False)
+    finally:
+        relay.terminate()
+        relay.join()

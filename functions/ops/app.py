@@ -1,11 +1,12 @@
-"""The ops Lambda: database migrations on deploy, and the daily partition maintenance.
+"""The ops Lambda: database migrations on deploy, and the daily maintenance.
 
 - CloudFormation custom resource (through the CDK Provider framework, which answers
   CloudFormation): Create/Update run Alembic to head; Delete does nothing (the data outlives
   the stack). The resource's properties carry a hash of the migrations, so a deploy that adds
   one is an Update and runs it.
 - EventBridge, daily: ``{"task": "maintain_partitions"}`` creates the months of ``plays``
-  ahead of time (``streamvault db maintain``).
+  ahead of time and refreshes the stored engagement scores whose 90-day window moved
+  (``streamvault.services.maintenance``, also ``streamvault db maintain``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.db import migrate
-from streamvault.db.engine import transaction
-from streamvault.db.repositories.monitoring import ensure_play_partitions
 from streamvault.observability import logger
+from streamvault.services.maintenance import maintain
 
 MONTHS_AHEAD = 3
-MAINTENANCE_TIMEOUT_MS = 300_000  # moving rows out of the default partition is a long statement
 
 
 def _migrate(event: dict[str, Any]) -> dict[str, Any]:
@@ -32,10 +31,9 @@ def _migrate(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _maintain() -> dict[str, Any]:
-    with transaction(statement_timeout_ms=MAINTENANCE_TIMEOUT_MS) as conn:
-        created = ensure_play_partitions(conn, months_ahead=MONTHS_AHEAD)
-    logger.info("partitions maintained", extra={"partitions_created": created})  # "created" is a LogRecord field
-    return {"created": created}
+    done = maintain(months_ahead=MONTHS_AHEAD)
+    logger.info("database maintained", extra=done)  # not "created": that is a LogRecord field
+    return done
 
 
 @logger.inject_lambda_context

@@ -104,11 +104,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    from streamvault.db.repositories.monitoring import ensure_play_partitions
+    from streamvault.services.maintenance import maintain
 
-    with get_engine().begin() as conn:
-        created = ensure_play_partitions(conn, months_back=args.months_back, months_ahead=args.months_ahead)
-    _print(args, {"partitions_created": created}, lambda r: f"created {r['partitions_created']} play partitions")
+    done = maintain(months_back=args.months_back, months_ahead=args.months_ahead)
+    _print(args, done, lambda r: f"created {r['partitions_created']} play partitions, "
+                                 f"refreshed {r['scores_refreshed']} engagement scores")
     return 0
 
 
@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("stats", parents=[common], help="table sizes and index usage").set_defaults(func=cmd_stats)
     p = db.add_parser("check", parents=[common], help="connection test, server health, migration state")
     p.set_defaults(func=cmd_check)
-    p = db.add_parser("maintain", parents=[common], help="create the monthly plays partitions ahead of time")
+    p = db.add_parser("maintain", parents=[common], help="daily: plays partitions, stored engagement scores")
     p.add_argument("--months-back", type=int, default=1)
     p.add_argument("--months-ahead", type=int, default=3)
     p.set_defaults(func=cmd_maintain)

@@ -270,7 +270,7 @@ _TRACK_COUNTERS = text("""
     WHERE t.id = d.id
 """)
 # The stored engagement score (for sorted lists) moves with the counters in the same row
-# version: a second UPDATE would write every index of these rows again (four of them hold
+# version: a second UPDATE would write every index of these rows again (three of them hold
 # counters, so no update of a creator is HOT). Same rule as the metrics CTE of the creators
 # repository; a test holds the stored score equal to it.
 _CREATOR_COUNTERS = text(f"""
@@ -367,7 +367,6 @@ def _apply_daily(conn: Connection, rows: list[dict[str, Any]], add: TextClause, 
     positive = [{**row, **{c: max(row[c], 0) for c in SIGNED}} for row in rows]
     conn.execute(add, {"rows": _json(positive)})
     negative = [{**row, **{c: min(row[c], 0) for c in SIGNED}} for row in rows if any(row[c] < 0 for c in SIGNED)]
-    if negative:
-        updated = conn.execute(subtract, {"rows": _json(negative)}).rowcount
-        if updated != len(negative):
-            raise RollupUnderflow(f"{len(negative) - updated} rollup rows hold less than the batch undoes")
+    updated = conn.execute(subtract, {"rows": _json(negative)}).rowcount
+    if updated != len(negative):
+        raise RollupUnderflow(f"{len(negative) - updated} rollup rows hold less than the batch undoes")

@@ -206,6 +206,8 @@ def test_creator_stats_are_the_rollups_zero_filled(seeded):
         expected = (row.plays, row.listen_ms, row.unfollows, str(row.revenue_attofil)) if row else (0, 0, 0, "0")
         assert (day["plays"], day["listen_ms"], day["unfollows"], day["revenue_attofil"]) == expected
     assert 0 < len(rollups) < 100  # both kinds of day were checked
+    # serialized from the rows, not from the model: it is still exactly the documented shape
+    assert creator_service.CreatorStatsOut.model_validate(body).model_dump(mode="json", by_alias=True) == body
 
 
 def test_stats_default_to_the_last_30_days(seeded):

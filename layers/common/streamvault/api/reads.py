@@ -120,7 +120,8 @@ def creator(creator_id: Id) -> Response[str]:
                                  model=creators.CreatorStatsOut))
 def creator_stats(creator_id: Id, from_: From = None, to: To = None) -> Response[str]:
     """The creator's daily figures, every day of the range."""
-    return serialized(creators.creator_stats(creator_id, from_, to))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=creators.creator_stats(creator_id, from_, to))
 
 
 @router.get("/v1/tracks/<track_id>", tags=["catalog"], middlewares=READ,

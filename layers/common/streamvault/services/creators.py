@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+from pydantic_core import to_json
 
 from streamvault.api.pagination import MAX_BIGINT, KeysetCursor, Page, RowId, page_of
 from streamvault.db.repositories import creators as repo
@@ -154,11 +155,12 @@ def list_creators(sort: CreatorSort, limit: int, cursor: str | None, *, verified
     )
 
 
-def creator_stats(creator_id: int, start: date | None, end: date | None) -> CreatorStatsOut:
+def creator_stats(creator_id: int, start: date | None, end: date | None) -> str:
+    """The body as JSON, serialized straight from the rows: a model per day would cost a fifth of
+    the route's time. ``CreatorStatsOut`` documents it; a test holds the body to that model."""
     start, end = resolve_range(start, end)
     with api_read(analytics=True) as conn:
         days = creator_daily_series(conn, creator_id, start, end)
     if not days:
         raise _not_found(creator_id)
-    return CreatorStatsOut(from_=start, to=end, creator_id=creator_id,
-                           days=[CreatorDayOut.model_validate(d) for d in days])
+    return to_json({"from": start, "to": end, "creator_id": creator_id, "days": days}).decode()

@@ -22,7 +22,7 @@ _DAYS = "generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 d
 # One of the API's hottest reads: a SQL function whose plan the server caches (migration 0005),
 # sent on the pooled psycopg connection itself (`creators.driver` says why).
 _CREATOR_SERIES = "SELECT * FROM streamvault_creator_series(%s, %s, %s)"
-_CREATOR_COLUMNS = ("plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")
+_CREATOR_DAY_KEYS = ("day", "plays", "listen_ms", "likes", "comments", "follows", "unfollows", "revenue_attofil")
 _QUIET_DAY = (0, 0, 0, 0, 0, 0, "0")
 _PLATFORM_SERIES = text(f"""
     SELECT {_zero_filled("plays", "listen_ms", "likes", "comments", "follows", "new_users")}
@@ -39,8 +39,8 @@ def creator_daily_series(conn: Connection, creator_id: int, start: date, end: da
     if not rows:
         return []
     active = {row[0]: row[1:] for row in rows if row[0] is not None}
-    days = (date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1))
-    return [{"day": day, **dict(zip(_CREATOR_COLUMNS, active.get(day, _QUIET_DAY), strict=True))} for day in days]
+    days = map(date.fromordinal, range(start.toordinal(), end.toordinal() + 1))
+    return [dict(zip(_CREATOR_DAY_KEYS, (day, *active.get(day, _QUIET_DAY)), strict=True)) for day in days]
 
 
 def platform_daily_series(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:

@@ -27,20 +27,21 @@ def bench_database() -> Iterator[str]:
     embedded one; the app's settings point at it until the block ends, then it is dropped."""
     settings = Settings()
     server = settings.test_database_url or settings.database_url
-    with tempfile.TemporaryDirectory() as tmp:
-        if not server:
-            server = start_embedded(Path(tmp) / "pg", ephemeral=True)
-        name = unique_name("sv_bench")
-        url = create_database(server, name)
-        try:
-            dispose_engines()
-            configure(database_url=url)
-            migrate.upgrade(get_engine())
-            yield url
-        finally:
-            dispose_engines()
-            reset_settings()
-            drop_database(server, name)
+    if not server:
+        # The server stops and deletes its directory when this process exits; a directory
+        # removed earlier (a TemporaryDirectory) would leave it running on, unable to stop.
+        server = start_embedded(Path(tempfile.mkdtemp(prefix="sv_bench_pg_")), ephemeral=True)
+    name = unique_name("sv_bench")
+    url = create_database(server, name)
+    try:
+        dispose_engines()
+        configure(database_url=url)
+        migrate.upgrade(get_engine())
+        yield url
+    finally:
+        dispose_engines()
+        reset_settings()
+        drop_database(server, name)
 
 
 def latencies_ms(call: Callable[[], Any], repeat: int, warmup: int = 50) -> list[float]:

@@ -12,12 +12,11 @@ import sqlalchemy.exc
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.api import admin, reads
 from streamvault.api.cors import CORS
 from streamvault.errors import ClientError, error_body
-from streamvault.observability import logger
+from streamvault.observability import correlate_api_request, logger
 
 app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 app.include_router(reads.router)
@@ -135,8 +134,9 @@ def _raw_error(status: int, code: str, message: str) -> dict:
             "body": json.dumps(error_body(code, message))}
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    correlate_api_request(event)
     return _unreadable_body(event) or app.resolve(event, context)
 
 

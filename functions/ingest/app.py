@@ -15,14 +15,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from streamvault.api.cors import CORS
 from streamvault.api.scopes import requires
 from streamvault.errors import ClientError, error_body
-from streamvault.observability import logger
+from streamvault.observability import correlate_api_request, logger
 from streamvault.services import ingest
 
 BUFFERED_HEADER = "x-streamvault-buffered"
@@ -85,8 +84,9 @@ def _from_sqs(event: dict[str, Any]) -> bool:
     return bool(records) and all(r.get("eventSource") == "aws:sqs" for r in records)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate_api_request(event)  # none for SQS messages
     if _from_sqs(event):
         return process_partial_response(event=event, record_handler=_replay, processor=processor, context=context)
     return app.resolve(event, context)

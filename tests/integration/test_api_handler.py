@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from streamvault.local.apigw import LocalContext, apigw_event
+from streamvault.observability import logger
 
 from functions.api.app import lambda_handler
 from tests.integration.factories import make_creator, make_track
@@ -108,3 +110,24 @@ def test_browser_clients_get_cors_headers_and_can_read_the_etag(engine):
     headers = {k.lower(): v for k, v in lambda_handler(event, LocalContext())["multiValueHeaders"].items()}
     assert headers["access-control-allow-origin"] == ["*"]
     assert "ETag" in headers["access-control-expose-headers"][0]
+
+
+def test_logs_carry_the_request_id_and_a_read_leaves_no_reference_cycles(engine):
+    with engine.begin() as conn:
+        cid = make_creator(conn, plays=10, followers=2)
+    events = [apigw_event("GET", path, authorizer=READER)
+              for path in (f"/v1/creators/{cid}", f"/v1/creators/{cid}/stats") * 3]
+    for event in events[:2]:
+        lambda_handler(event, LocalContext())  # warm: caches fill once
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for event in events:
+            assert lambda_handler(event, LocalContext())["statusCode"] == 200
+            assert logger.get_correlation_id() == event["requestContext"]["requestId"]
+        gc.collect()
+        # garbage that only the collector can free makes it pause some request: the p99
+        assert [type(o).__name__ for o in gc.garbage] == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from streamvault.db.engine import psycopg_url
 
@@ -72,8 +74,15 @@ def test_dev_ingests_events_and_runs_the_buffer_queue(empty_db_url, tmp_path):
             engine.dispose()
         assert stored == 3
 
-        process.send_signal(signal.SIGINT)
+        # a process manager stops it with SIGTERM: it stops its anvil node too
+        node = re.compile(r"oracle: \S+ on http://127\.0\.0\.1:(\d+)")
+        (anvil,) = [int(m.group(1)) for line in lines if (m := node.search(line))]
+        socket.create_connection(("127.0.0.1", anvil), timeout=5).close()  # up while the server runs
+        process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        assert "stopped" in process.stdout.read()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", anvil), timeout=5)
     finally:
         if process.poll() is None:
             process.kill()

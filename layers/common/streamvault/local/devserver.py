@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import math
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -166,7 +167,15 @@ def start_ingest_buffer(ingest_handler: Handler) -> tuple[ThreadedMotoServer, Qu
     return moto, poller
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(port: int, host: str = "127.0.0.1", demo_creators: int = 50, demo_plays: int = 20_000) -> None:
+    # SIGTERM (a process manager, an IDE's stop button) stops it like Ctrl-C: through the
+    # cleanup below and the exit handlers that stop the embedded PostgreSQL; by default it would
+    # kill this process alone and leave anvil and PostgreSQL running.
+    signal.signal(signal.SIGTERM, _interrupt)
     url = prepare_database(demo_creators, demo_plays)
     ingest_handler = load_handler(INGEST_HANDLER)
     moto, poller = start_ingest_buffer(ingest_handler)

@@ -3,7 +3,9 @@ it touches and their daily rollup rows, so what each such update writes matters.
 
 - creators: the index on metrics_changed_at goes (no query reads it); the coin address and the
   wallet's blind index are unique through partial indexes over the rows that have one, so the
-  many creators without either write no entry there (a creator's counter update is never HOT);
+  many creators without either write no entry there (a creator's counter update is never HOT).
+  They hold only the creators that have a coin or a wallet, so building them under the table
+  lock (writers wait meanwhile) takes milliseconds: not worth CONCURRENTLY outside a transaction;
 - tracks and creator_daily_stats: fillfactor 80, room on each page for HOT updates (their
   counters are in no index). It applies to pages written from now on.
 

@@ -18,8 +18,6 @@ from streamvault.db import migrate
 from streamvault.observability import logger
 from streamvault.services.maintenance import maintain
 
-MONTHS_AHEAD = 3
-
 
 def _migrate(event: dict[str, Any]) -> dict[str, Any]:
     revision = ""
@@ -31,7 +29,7 @@ def _migrate(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _maintain() -> dict[str, Any]:
-    done = maintain(months_ahead=MONTHS_AHEAD)
+    done = maintain()
     logger.info("database maintained", extra=done)  # not "created": that is a LogRecord field
     return done
 

@@ -19,6 +19,7 @@ from typing import Any
 from streamvault.api_keys import parse_scopes
 from streamvault.config import configure, get_settings
 from streamvault.db.engine import dispose_engines, get_engine
+from streamvault.db.repositories.monitoring import PARTITION_MONTHS_AHEAD, PARTITION_MONTHS_BACK
 
 
 def _use_database(url: str | None) -> None:
@@ -245,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("check", parents=[common], help="connection test, server health, migration state")
     p.set_defaults(func=cmd_check)
     p = db.add_parser("maintain", parents=[common], help="daily: plays partitions, stored engagement scores")
-    p.add_argument("--months-back", type=int, default=1)
-    p.add_argument("--months-ahead", type=int, default=3)
+    p.add_argument("--months-back", type=int, default=PARTITION_MONTHS_BACK)
+    p.add_argument("--months-ahead", type=int, default=PARTITION_MONTHS_AHEAD)
     p.set_defaults(func=cmd_maintain)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)

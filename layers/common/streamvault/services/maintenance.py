@@ -12,12 +12,16 @@ from datetime import UTC, datetime
 
 from streamvault.db.engine import transaction
 from streamvault.db.repositories.creators import refresh_engagement_scores
-from streamvault.db.repositories.monitoring import ensure_play_partitions
+from streamvault.db.repositories.monitoring import (
+    PARTITION_MONTHS_AHEAD,
+    PARTITION_MONTHS_BACK,
+    ensure_play_partitions,
+)
 
 PARTITIONS_TIMEOUT_MS = 300_000  # moving rows out of the default partition is a long statement
 
 
-def maintain(months_back: int = 1, months_ahead: int = 3) -> dict[str, int]:
+def maintain(months_back: int = PARTITION_MONTHS_BACK, months_ahead: int = PARTITION_MONTHS_AHEAD) -> dict[str, int]:
     """Each step in its own transaction; returns how many partitions and scores changed."""
     with transaction(statement_timeout_ms=PARTITIONS_TIMEOUT_MS) as conn:
         created = ensure_play_partitions(conn, months_back=months_back, months_ahead=months_ahead)

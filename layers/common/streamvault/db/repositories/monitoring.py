@@ -80,7 +80,13 @@ def index_usage(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def ensure_play_partitions(conn: Connection, months_back: int = 1, months_ahead: int = 3) -> int:
+# The months of plays partitions kept around today (the daily maintenance's window).
+PARTITION_MONTHS_BACK = 1
+PARTITION_MONTHS_AHEAD = 3
+
+
+def ensure_play_partitions(conn: Connection, months_back: int = PARTITION_MONTHS_BACK,
+                           months_ahead: int = PARTITION_MONTHS_AHEAD) -> int:
     """Run the partition maintenance (daily in AWS); returns how many partitions it created."""
     return conn.execute(
         text("SELECT streamvault_ensure_play_partitions(:back, :ahead)"), {"back": months_back, "ahead": months_ahead}

@@ -40,7 +40,7 @@ def openapi_document() -> str:
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_json() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+    return reads.json_ok(openapi_document())
 
 
 @app.get("/v1/docs", include_in_schema=False)

@@ -15,6 +15,10 @@ from sqlalchemy import Connection, text
 
 from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS, EngagementInputs
 
+# A live track `t` released in the score's window ending at `:as_of` (the score's third term).
+LIVE_RELEASE_IN_WINDOW = f"""t.deleted_at IS NULL
+      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
+      AND t.released_at <= CAST(:as_of AS timestamptz)"""
 # Per-creator metrics, set-based (many creators at once: sync runs, score refreshes). `:as_of`
 # fixes "now" so that a whole sync run (and a test) sees one month and one 90-day window. The
 # profile function of migration 0005 applies the same rules to one creator; a test holds them equal.
@@ -22,9 +26,7 @@ _METRICS_CTE = f"""
 WITH recent_tracks AS (
     SELECT t.creator_id, count(*) AS tracks_90d
     FROM tracks t
-    WHERE t.deleted_at IS NULL
-      AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
-      AND t.released_at <= CAST(:as_of AS timestamptz) {{track_scope}}
+    WHERE {LIVE_RELEASE_IN_WINDOW} {{track_scope}}
     GROUP BY t.creator_id
 ), month_revenue AS (
     SELECT s.creator_id, sum(s.revenue_attofil) AS revenue

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, TextClause, text
 
-from streamvault.domain.engagement import CONSISTENCY_WINDOW_DAYS
+from streamvault.db.repositories.creators import LIVE_RELEASE_IN_WINDOW
 from streamvault.domain.events import IngestEvent
 from streamvault.domain.rollups import SIGNED, Rollup
 
@@ -271,8 +271,8 @@ _TRACK_COUNTERS = text("""
 """)
 # The stored engagement score (for sorted lists) moves with the counters in the same row
 # version: a second UPDATE would write every index of these rows again (three of them hold
-# counters, so no update of a creator is HOT). Same rule as the metrics CTE of the creators
-# repository; a test holds the stored score equal to it.
+# counters, so no update of a creator is HOT). Same rule and release window as the metrics CTE
+# of the creators repository; a test holds the stored score equal to it.
 _CREATOR_COUNTERS = text(f"""
     WITH d AS (
         SELECT * FROM json_to_recordset(CAST(:rows AS json))
@@ -286,10 +286,7 @@ _CREATOR_COUNTERS = text(f"""
         engagement_score = streamvault_engagement_score(
             c.play_count + d.plays, c.follower_count + d.followers, c.like_count + d.likes,
             c.comment_count + d.comments,
-            (SELECT count(*) FROM tracks t
-             WHERE t.creator_id = c.id AND t.deleted_at IS NULL
-               AND t.released_at > CAST(:as_of AS timestamptz) - interval '{CONSISTENCY_WINDOW_DAYS} days'
-               AND t.released_at <= CAST(:as_of AS timestamptz))),
+            (SELECT count(*) FROM tracks t WHERE t.creator_id = c.id AND {LIVE_RELEASE_IN_WINDOW})),
         metrics_changed_at = now()
     FROM d JOIN locked USING (id)
     WHERE c.id = d.id

@@ -1,6 +1,8 @@
 """The engagement score's edge cases, made exact."""
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -75,3 +77,31 @@ def test_score_is_between_0_and_100_and_never_below_any_term(plays, followers, l
     assert Decimal(0) <= s.score <= Decimal(100)
     assert s.score >= max(s.play_to_follower_ratio, s.interaction_rate, s.content_consistency)
     assert s.score.as_tuple().exponent == -2
+
+
+
+def reference_score(plays, followers, likes, comments, tracks):
+    """The formula as the module's docstring states it, with fractions.Fraction."""
+
+    def cents(value: Fraction) -> Decimal:  # half up, decided on the exact value
+        return Decimal(math.floor(value * 100 + Fraction(1, 2))).scaleb(-2)
+
+    if plays == 0:
+        ratio = interaction = Fraction(0)
+    else:
+        ratio = Fraction(40) if followers == 0 else min(Fraction(plays, followers) / 10, Fraction(40))
+        interaction = min(Fraction(likes + 2 * comments, plays) * 100, Fraction(30))
+    consistency = min(Fraction(tracks, 3) * 10, Fraction(30))
+    return cents(ratio), cents(interaction), cents(consistency), cents(ratio + interaction + consistency)
+
+
+small = st.integers(min_value=0, max_value=5_000)  # where the caps and the roundings are reached
+
+
+@given(st.one_of(counts, small), st.one_of(counts, small), st.one_of(counts, small), st.one_of(counts, small),
+       st.integers(min_value=0, max_value=500))
+def test_integer_arithmetic_equals_the_formula_in_fractions(plays, followers, likes, comments, tracks):
+    s = score(plays, followers, likes, comments, tracks)
+    terms = (s.play_to_follower_ratio, s.interaction_rate, s.content_consistency, s.score)
+    assert terms == reference_score(plays, followers, likes, comments, tracks)
+    assert {t.as_tuple().exponent for t in terms} == {-2}

@@ -44,15 +44,57 @@ def bench_database() -> Iterator[str]:
         drop_database(server, name)
 
 
-def latencies_ms(call: Callable[[], Any], repeat: int, warmup: int = 50) -> list[float]:
+def interleaved_latencies_ms(
+    calls: dict[str, Callable[[], Any]], repeat: int, warmup: int = 50,
+) -> dict[str, list[float]]:
+    """Each call ``repeat`` times, one request of each in turn: on a shared machine whose speed
+    swings from second to second, every call meets the same moments, and each request follows
+    the others' (no call runs in a tight loop of its own with caches warm from itself)."""
     for _ in range(warmup):
-        call()
-    out = []
+        for call in calls.values():
+            call()
+    out: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - started) * 1000)
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            out[name].append((time.perf_counter() - started) * 1000)
     return out
+
+
+def _sleep_overshoots(stop: Any, results: Any) -> None:
+    overshoots = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        time.sleep(0.001)
+        overshoots.append((time.perf_counter() - started) * 1000 - 1)
+    results.put(overshoots)
+
+
+@contextmanager
+def machine_hiccups() -> Iterator[dict[str, float]]:
+    """While the block runs, a separate process sleeps 1 ms at a time and records how late it
+    wakes: the machine's own stalls (other tenants, the hypervisor), which no code of ours
+    causes. The dict it yields is filled when the block ends."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    stop, results = context.Event(), context.Queue()
+    meter = context.Process(target=_sleep_overshoots, args=(stop, results), daemon=True)
+    meter.start()
+    figures: dict[str, float] = {}
+    try:
+        yield figures
+    finally:
+        stop.set()
+        overshoots = sorted(results.get(timeout=60))
+        meter.join()
+        figures.update({
+            "wakeups": len(overshoots),
+            "late_over_1ms_pct": round(100 * sum(o > 1 for o in overshoots) / max(1, len(overshoots)), 2),
+            "late_p99_ms": round(overshoots[int(len(overshoots) * 0.99)], 3) if overshoots else 0.0,
+            "late_max_ms": round(overshoots[-1], 1) if overshoots else 0.0,
+        })
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, text
 from streamvault.config import configure, get_settings, reset_settings
 from streamvault.db import models
@@ -24,7 +25,7 @@ from streamvault.local.apigw import LocalContext, apigw_event, response_parts
 from streamvault.local.postgres import create_database, drop_database, unique_name
 from streamvault.services import creators as creator_service
 from streamvault.services import oracle as oracle_service
-from streamvault.services.database import api_read
+from streamvault.services.database import api_read, api_write
 
 from functions.api.app import app, lambda_handler
 from tests.integration.factories import make_creator, make_track, make_user
@@ -513,6 +514,11 @@ def test_reads_run_in_autocommit_under_the_request_statement_timeout(engine):
     with api_read() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "3s"
         assert conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one() is True  # no open transaction
+    # reads have their own autocommit pool: the writes' connections still open transactions
+    with api_write() as conn:
+        assert conn.connection.driver_connection.autocommit is False
+        conn.execute(text("SELECT 1"))
+        assert conn.connection.driver_connection.info.transaction_status == TransactionStatus.INTRANS
 
 
 ANALYTICS = ["/v1/creators", "/v1/creators/{cid}/stats", "/v1/stats/daily", "/v1/oracle/sync-stats",

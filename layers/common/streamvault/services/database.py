@@ -16,7 +16,7 @@ from streamvault.db.engine import get_engine, reading, transaction
 def api_read(*, analytics: bool = False) -> AbstractContextManager[Connection]:
     """``analytics=True`` for aggregates, series and lists, which tolerate replica lag; reads a
     client may make right after a write (a profile, a track, a playlist) stay on the primary."""
-    return reading(get_engine(read=analytics))
+    return reading(read=analytics)
 
 
 def api_write(statement_timeout_ms: int | None = None) -> AbstractContextManager[Connection]:

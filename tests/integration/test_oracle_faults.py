@@ -36,7 +36,7 @@ def count(engine, sql: str, **params) -> int:
 def test_rpc_down_mid_sync_queues_opens_breaker_and_converges(engine, anvil, runtime, monkeypatch):
     ids = make_creators(engine, 30)
     rt = with_settings(runtime, oracle_batch_size=10, oracle_receipt_wait_s=0.5, oracle_breaker_threshold=2,
-                       oracle_breaker_cooldown_s=1)
+                       oracle_breaker_cooldown_s=3)  # well above the pauses of a shared machine (~0.5 s at worst)
     sent = []
     real_send = rt.txm.send
 
@@ -62,7 +62,7 @@ def test_rpc_down_mid_sync_queues_opens_breaker_and_converges(engine, anvil, run
         assert chain_repo.load_breaker(conn, "oracle_sync").state == "open"
 
     anvil.start()  # same chain: anvil dumped its state on the way down
-    time.sleep(1.1)  # the cool-down: the next run is the probe
+    time.sleep(3.1)  # the cool-down: the next run is the probe
     for tx_id, attempt, _ in queue.scheduled[:3]:
         process_retry(rt, RecordingQueue(), {"transaction_id": tx_id, "attempt": attempt + 1})
     run_sync(rt, queue)
@@ -76,14 +76,19 @@ def test_rpc_down_mid_sync_queues_opens_breaker_and_converges(engine, anvil, run
 def test_stuck_transaction_is_replaced_with_bumped_fees_and_confirmed_once(engine, anvil, runtime):
     make_creators(engine, 5)
     rt = with_settings(runtime, oracle_receipt_wait_s=0.2)
-    rt = replace(rt, txm=TxManager(rt.engine, rt.client, rt.signer, replace(rt.txm.policy, stuck_after_s=0.5),
-                                   on_final=record_final))
+
+    def manager(stuck_after_s: float) -> TxManager:
+        return TxManager(rt.engine, rt.client, rt.signer, replace(rt.txm.policy, stuck_after_s=stuck_after_s),
+                         on_final=record_final)
+
+    # Which poll finds the attempt stuck is set here, not by how long this machine pauses.
+    patient, impatient = manager(3600), manager(0)
+    rt = replace(rt, txm=patient)
     anvil.rpc("evm_setAutomine", False)  # mining paused: the transaction sits in the pool
     report = run_sync(rt, RecordingQueue())
     assert report.pending == 1
     tx_id = rt.txm.pending_ids()[0]
-    time.sleep(0.6)
-    replaced = rt.txm.poll(tx_id)
+    replaced = impatient.poll(tx_id)
     assert replaced.status is TxStatus.PENDING
     with engine.connect() as conn:
         first, second = chain_repo.attempts_of(conn, tx_id)

@@ -223,7 +223,7 @@ def _write_plays(conn: Connection, plays: list[tuple[int, IngestEvent]], rollup:
         elif outcome == "duplicate":
             duplicates += 1
         else:
-            rejected.append((position, outcome, _UNKNOWN[outcome](play)))
+            rejected.append((position, *_unknown(outcome, play)))
     return Written(stored, duplicates, rejected)
 
 
@@ -251,21 +251,27 @@ def _write_others(conn: Connection, events: list[tuple[int, IngestEvent]], rollu
 
 _UNKNOWN: dict[str, Callable[[IngestEvent], str]] = {
     "unknown_user": lambda e: f"no live user {e.user_id}",
+    "unknown_creator": lambda e: f"no live creator {e.creator_id}",
     "unknown_track": lambda e: f"no live track {e.track_id}",
 }
+
+
+def _unknown(code: str, event: IngestEvent) -> tuple[str, str]:
+    """The per-item error (code, message) of an event naming what is not live."""
+    return code, _UNKNOWN[code](event)
 
 
 def _resolve(event: IngestEvent, refs: repo.References) -> IngestEvent | tuple[str, str]:
     """The event with its track's creator filled in, or (code, message) naming what is unknown."""
     if event.user_id is not None and event.user_id not in refs.users:
-        return "unknown_user", f"no live user {event.user_id}"
+        return _unknown("unknown_user", event)
     if event.creator_id is not None and event.creator_id not in refs.creators:
-        return "unknown_creator", f"no live creator {event.creator_id}"
+        return _unknown("unknown_creator", event)
     if event.track_id is None:
         return event
     creator_id = refs.track_creators.get(event.track_id)
     if creator_id is None:
-        return "unknown_track", f"no live track {event.track_id}"
+        return _unknown("unknown_track", event)
     if event.creator_id is not None and event.creator_id != creator_id:
         return "unknown_track", f"track {event.track_id} is not creator {event.creator_id}'s"
     return replace(event, creator_id=creator_id)

@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from streamvault.db.engine import get_engine
 from streamvault.db.seed import seed_database
 from streamvault.local.apigw import LocalContext, apigw_event
-from support import REPO, bench_database, interleaved_latencies_ms, machine_hiccups, percentiles, report
+from support import REPO, bench_database, connect, interleaved_latencies_ms, machine_hiccups, percentiles, report
 
 READER = {"keyId": "bench", "scopes": "read"}
 
@@ -113,8 +113,7 @@ def main() -> None:
             rng = random.Random(seed)
             return iter(lambda: rng.randint(1, args.creators), None)
 
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
-                             prepare_threshold=None) as conn:
+        with connect(url, autocommit=True, prepare_threshold=None) as conn:
             with machine_hiccups() as hiccups:
                 samples = interleaved_latencies_ms({
                     "floor": via(floor_resolver(conn), "/floor/{}", random_ids(1)),

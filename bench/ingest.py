@@ -47,7 +47,7 @@ from streamvault.db.seed import seed_database
 from streamvault.domain.privacy import anonymize_ip, user_agent_hash
 from streamvault.local.apigw import LocalContext, apigw_event
 from streamvault.services.ingest import ua_hash_key
-from support import bench_database, delayed_route, report
+from support import bench_database, connect, delayed_route, report
 
 BATCH = 500
 INGESTER = {"keyId": "bench", "scopes": "ingest"}
@@ -171,7 +171,7 @@ def per_request_rate(catalog: Catalog, rng: random.Random, count: int) -> float:
 def handler_vs_copy(url: str, catalog: Catalog, batches: int, naive: int) -> dict[str, float]:
     rng = random.Random(1)
     handler_calls = [handler_call(catalog.plays(rng, BATCH)) for _ in range(batches)]
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), prepare_threshold=None) as conn:
+    with connect(url, prepare_threshold=None) as conn:
         conn.execute(STAGING)
         conn.commit()
         copy_calls = [copy_call(conn, raw_rows(catalog, catalog.plays(rng, BATCH))) for _ in range(batches)]
@@ -194,7 +194,7 @@ def over_network(url: str, catalog: Catalog, rtt_ms: float, batches: int, naive:
     calls = [handler_call(catalog.plays(rng, BATCH)) for _ in range(batches + 1)]
     naive_rows = raw_rows(catalog, catalog.plays(rng, naive))
     with delayed_route(url, rtt_ms) as relayed:
-        with psycopg.connect(relayed.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        with connect(relayed, autocommit=True) as conn:
             round_trip_s = sum(timed(lambda: conn.execute("SELECT 1")) for _ in range(200)) / 200
         dispose_engines()
         configure(database_url=relayed)

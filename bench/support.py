@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -42,6 +44,11 @@ def bench_database() -> Iterator[str]:
         dispose_engines()
         reset_settings()
         drop_database(server, name)
+
+
+def connect(url: str, **options: Any) -> psycopg.Connection:
+    """psycopg, without SQLAlchemy, to the database of an app URL (``postgresql+psycopg://…``)."""
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), **options)
 
 
 def interleaved_latencies_ms(

@@ -62,7 +62,12 @@ class StreamVaultStack(cdk.Stack):
 
     def _wire_queues(self) -> None:
         fns, queues = self.functions.by_name, self.queues
-        ingest, oracle = fns["ingest"], fns["oracle_sync"]
+        ingest, oracle, api = fns["ingest"], fns["oracle_sync"], fns["api"]
+        # /v1/health reports every queue's depth (reading attributes needs no access to the messages' key)
+        api.add_environment("STREAMVAULT_HEALTH_QUEUE_URLS",
+                            self.to_json_string({name: q.queue_url for name, q in queues.by_name.items()}))
+        for queue in queues.by_name.values():
+            queue.grant(api, "sqs:GetQueueAttributes")
         ingest.add_environment("STREAMVAULT_INGEST_BUFFER_QUEUE_URL", queues.ingest_buffer.queue_url)
         queues.ingest_buffer.grant_send_messages(ingest)
         ingest.add_event_source(sources.SqsEventSource(

@@ -34,6 +34,12 @@ class Queues(Construct):
                                         ORACLE_MAX_RECEIVES)
 
     @property
+    def by_name(self) -> dict[str, sqs.Queue]:
+        """Every queue, by the name /v1/health reports its depth under."""
+        return {"ingest-buffer": self.ingest_buffer, "ingest-buffer-dlq": self.ingest_dlq,
+                "oracle-retry": self.oracle_retry, "oracle-retry-dlq": self.oracle_dlq}
+
+    @property
     def dead_letter_queues(self) -> dict[str, sqs.Queue]:
         return {"IngestBuffer": self.ingest_dlq, "OracleRetry": self.oracle_dlq}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match
 
 from infra.components.functions import SPECS
@@ -111,3 +113,18 @@ def test_log_groups_have_retention(dev: Synth, prod: Synth) -> None:
         assert group["Properties"]["RetentionInDays"] == 14
     for group in prod.template.find_resources("AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] == 90
+
+
+def test_api_may_read_every_queue_depth_and_nothing_else_of_them(dev: Synth) -> None:
+    queues = dev.template.find_resources("AWS::SQS::Queue")
+    env = json.dumps(_functions(dev)["api"]["Environment"]["Variables"]["STREAMVAULT_HEALTH_QUEUE_URLS"])
+    for name in ("ingest-buffer", "ingest-buffer-dlq", "oracle-retry", "oracle-retry-dlq"):
+        assert f'\\"{name}\\"' in env  # a JSON key of the document
+    assert {ref for ref in queues if ref in env} == set(queues)  # each queue's URL
+    policies = dev.template.find_resources("AWS::IAM::Policy", {"Properties": {
+        "Roles": [{"Ref": Match.string_like_regexp("FunctionsApiServiceRole")}]}})
+    sqs = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+           if any(a.startswith("sqs:") for a in _actions(s))]
+    assert {a for s in sqs for a in _actions(s)} == {"sqs:GetQueueAttributes"}
+    resources = [r for s in sqs for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+    assert {r["Fn::GetAtt"][0] for r in resources} == set(queues)

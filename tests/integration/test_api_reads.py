@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
 
+import boto3
 import pytest
+from moto import mock_aws
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, text
 from streamvault.config import configure, get_settings, reset_settings
@@ -23,9 +25,11 @@ from streamvault.db.repositories import creators as creators_repo
 from streamvault.db.seed import seed_database
 from streamvault.local.apigw import LocalContext, apigw_event, response_parts
 from streamvault.local.postgres import create_database, drop_database, unique_name
+from streamvault.local.sqs import create_buffer_queues
 from streamvault.services import creators as creator_service
 from streamvault.services import oracle as oracle_service
 from streamvault.services.database import api_read, api_write
+from streamvault.services.health import reset_queue_depths
 
 from functions.api.app import app, lambda_handler
 from tests.integration.factories import make_creator, make_track, make_user
@@ -441,6 +445,49 @@ def test_errors_and_health_are_not_cached(seeded):
     status, headers, body = get("/v1/health", authorizer=None)
     assert (status, headers["Cache-Control"], body["queues"]) == (200, "no-store", {})
     assert "ETag" not in headers
+
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with mock_aws():
+        reset_queue_depths()
+        yield boto3.client("sqs", region_name="us-east-1")
+    reset_queue_depths()
+
+
+def test_health_reports_the_configured_queues_depths_read_at_most_once_per_max_age(seeded_url, sqs):
+    buffer, buffer_dlq = create_buffer_queues(sqs, visibility_timeout_s=60)
+    retry = sqs.create_queue(QueueName="oracle-retry")["QueueUrl"]
+    for n in range(3):
+        sqs.send_message(QueueUrl=buffer, MessageBody=f"batch {n}")
+    sqs.receive_message(QueueUrl=buffer, MaxNumberOfMessages=1)  # a consumer holds one
+    sqs.send_message(QueueUrl=retry, MessageBody="tx 7", DelaySeconds=600)  # a scheduled retry
+    urls = {"ingest-buffer": buffer, "ingest-buffer-dlq": buffer_dlq, "oracle-retry": retry}
+    with app_database(seeded_url, health_queue_urls=urls, health_queue_max_age_s=3600):
+        status, _, body = get("/v1/health", authorizer=None)
+        assert (status, body["status"]) == (200, "ok")
+        assert body["queues"] == {
+            "ingest-buffer": {"waiting": 2, "in_flight": 1, "delayed": 0},
+            "ingest-buffer-dlq": {"waiting": 0, "in_flight": 0, "delayed": 0},
+            "oracle-retry": {"waiting": 0, "in_flight": 0, "delayed": 1},
+        }
+        sqs.send_message(QueueUrl=buffer_dlq, MessageBody="poison")
+        # an open route: within the max age the depths come from the last reading, not from SQS
+        assert get("/v1/health", authorizer=None)[2]["queues"]["ingest-buffer-dlq"]["waiting"] == 0
+    with app_database(seeded_url, health_queue_urls=urls, health_queue_max_age_s=0):
+        assert get("/v1/health", authorizer=None)[2]["queues"]["ingest-buffer-dlq"]["waiting"] == 1
+
+
+def test_health_leaves_out_the_queues_it_cannot_read_and_still_answers(seeded_url):
+    reset_queue_depths()
+    urls = {"ingest-buffer": "http://127.0.0.1:1/123456789012/ingest-buffer"}
+    try:
+        with app_database(seeded_url, health_queue_urls=urls, sqs_endpoint_url="http://127.0.0.1:1"):
+            status, _, body = get("/v1/health", authorizer=None)
+    finally:
+        reset_queue_depths()
+    assert (status, body["status"], body["queues"]) == (200, "ok", {})
 
 
 # --- client mistakes ---------------------------------------------------------------------------

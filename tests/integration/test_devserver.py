@@ -56,6 +56,8 @@ def test_dev_serves_the_api_on_demo_data_and_stops_on_ctrl_c(empty_db_url, tmp_p
 
         status, health, _ = _get(f"{base}/v1/health")  # open: no key needed
         assert status == 200 and health["database"]["ok"] is True
+        assert set(health["queues"]) == {"ingest-buffer", "ingest-buffer-dlq"}  # moto's, with their depths
+        assert health["queues"]["ingest-buffer-dlq"] == {"waiting": 0, "in_flight": 0, "delayed": 0}
         status, body, _ = _get(f"{base}/v1/creators/1")
         assert status == 401 and body["error"]["code"] == "unauthorized"  # no API key
         status, body, _ = _get(f"{base}/v1/creators/1", key="sv_nobody-was-given-this")

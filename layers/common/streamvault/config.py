@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # AWS: the usage plan that throttles each key (the stack's ApiUsagePlanId output); the keys CLI
     # registers keys in it. Unset locally, where the local server throttles.
     api_usage_plan_id: str | None = None
+    # The queues whose depths /v1/health reports, name to URL, as JSON (AWS: the buffers and their
+    # dead-letter queues; make run: the local ingest buffer). Read at most every health_queue_max_age_s.
+    health_queue_urls: dict[str, str] = Field(default_factory=dict)
+    health_queue_max_age_s: float = Field(default=15, ge=0)
 
     # --- wallet encryption (envelope: KMS data keys; keyed blind index for look-ups) ----------
     wallet_kms_key_id: str | None = None  # AWS: the KMS key that wraps data keys

@@ -160,8 +160,9 @@ def start_ingest_buffer(ingest_handler: Handler) -> tuple[ThreadedMotoServer, Qu
     settings = get_settings()
     sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=endpoint,
                        aws_access_key_id="local", aws_secret_access_key="local")
-    queue_url, _ = create_buffer_queues(sqs, visibility_timeout_s=5)
-    configure(**{**settings.model_dump(), "sqs_endpoint_url": endpoint, "ingest_buffer_queue_url": queue_url})
+    queue_url, dlq_url = create_buffer_queues(sqs, visibility_timeout_s=5)
+    configure(**{**settings.model_dump(), "sqs_endpoint_url": endpoint, "ingest_buffer_queue_url": queue_url,
+                 "health_queue_urls": {"ingest-buffer": queue_url, "ingest-buffer-dlq": dlq_url}})
     poller = QueuePoller(sqs, queue_url, ingest_handler)
     poller.start()
     return moto, poller

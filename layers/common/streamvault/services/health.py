@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from streamvault.config import get_settings
 from streamvault.db.engine import health_check
 from streamvault.db.repositories.oracle_logs import sync_stats
 from streamvault.services.database import api_read
+from streamvault.sqs import QueueDepth, new_client, read_queue_depths
 
 
 class DatabaseHealth(BaseModel):
@@ -23,8 +27,9 @@ class HealthOut(BaseModel):
     database: DatabaseHealth
     last_successful_sync_at: datetime | None
     last_successful_sync_age_s: float | None
-    queues: dict[str, int] = Field(
-        default_factory=dict, description="messages waiting per queue, for the queues whose depth is known"
+    queues: dict[str, QueueDepth] = Field(
+        default_factory=dict,
+        description="per queue whose depth is known: SQS's approximate counts, re-read at most every 15 s by default",
     )
 
 
@@ -40,4 +45,32 @@ def get_health() -> HealthOut:
         database=DatabaseHealth(**{k: v for k, v in db.items() if k in DatabaseHealth.model_fields}),
         last_successful_sync_at=last_success,
         last_successful_sync_age_s=age,
+        queues=queue_depths(),
     )
+
+
+# The health route is open (no key): the depths are read from SQS at most once per
+# health_queue_max_age_s per container, however often it is called.
+_depths_read: tuple[float, dict[str, str], dict[str, QueueDepth]] | None = None  # when, of which queues, what
+_client: Any = None
+
+
+def queue_depths() -> dict[str, QueueDepth]:
+    global _depths_read, _client
+    settings = get_settings()
+    urls = settings.health_queue_urls
+    if not urls:
+        return {}
+    now = time.monotonic()
+    if _depths_read is None or _depths_read[1] != urls or now - _depths_read[0] >= settings.health_queue_max_age_s:
+        if _client is None:
+            # one attempt, short timeouts: a health check must answer well within the function's 10 s
+            _client = new_client(connect_timeout_s=1, read_timeout_s=2, max_attempts=1)
+        _depths_read = (now, urls, read_queue_depths(_client, urls))
+    return _depths_read[2]
+
+
+def reset_queue_depths() -> None:
+    """Forget the SQS client and the last depths read (tests, settings changes)."""
+    global _depths_read, _client
+    _depths_read = _client = None

@@ -22,6 +22,7 @@ from typing import Any
 
 from streamvault.config import get_settings
 from streamvault.domain.events import IngestEvent
+from streamvault.sqs import new_client
 
 FORMAT_VERSION = 1
 MESSAGE_LIMIT_BYTES = 256 * 1024
@@ -56,16 +57,8 @@ _client: Any = None
 def _sqs() -> Any:
     global _client
     if _client is None:
-        import boto3  # only the buffering path needs it: keep it off the request path's import time
-        from botocore.config import Config
-
-        settings = get_settings()
         # Fail fast: the request is already waiting out a database failure.
-        config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-        # Stage local talks to moto (make run, tests), which takes any credentials.
-        local = {"aws_access_key_id": "local", "aws_secret_access_key": "local"} if settings.stage == "local" else {}
-        _client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint_url,
-                               config=config, **local)
+        _client = new_client(connect_timeout_s=2, read_timeout_s=5, max_attempts=3)
     return _client
 
 

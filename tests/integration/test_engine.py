@@ -64,6 +64,25 @@ def test_rds_proxy_mode_connects_with_a_fresh_iam_token(db_url):
     assert "X-Amz-Signature=" in passwords[0]
 
 
+def test_a_read_replica_is_reached_directly_under_the_request_timeouts(db_url):
+    """RDS Proxy cannot front an RDS read replica, so the replica gets no InitQuery: the
+    connection itself must carry the timeouts, where a proxy connection must not (it would pin)."""
+    url = make_url(db_url)
+    if not url.host:
+        pytest.skip("needs a PostgreSQL reachable over TCP")  # as above
+    dispose_engines()
+    configure(database_url=None, db_host=url.host, db_read_host=url.host, db_port=url.port or 5432,
+              db_name=url.database, db_user=url.username, db_sslmode="disable", db_iam_auth=False)
+    try:
+        with get_engine(read=True).connect() as replica, get_engine().connect() as proxy:
+            timeouts = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
+            assert replica.execute(text(timeouts)).one() == ("3s", "5s")
+            assert proxy.execute(text(timeouts)).one() == ("0", "0")  # the server's defaults: no startup options
+    finally:
+        dispose_engines()
+        reset_settings()
+
+
 def test_a_connection_that_died_while_idle_is_replaced_transparently(engine, monkeypatch):
     from streamvault.db import engine as engine_module
 

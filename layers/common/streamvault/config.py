@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("READ_DATABASE_URL", "STREAMVAULT_READ_DATABASE_URL")
     )
     db_host: str | None = None  # the RDS Proxy endpoint
-    db_read_host: str | None = None  # the proxy's read-only endpoint, when a replica exists
+    db_read_host: str | None = None  # the read replica's endpoint, when one exists (reached directly)
     db_port: int = 5432
     db_name: str = "streamvault"
     db_user: str = "streamvault"

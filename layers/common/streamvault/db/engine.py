@@ -29,20 +29,20 @@ def psycopg_url(raw: str) -> URL:
     return url
 
 
-def _connect_args(settings: Settings) -> dict[str, Any]:
+def _connect_args(settings: Settings, *, through_proxy: bool) -> dict[str, Any]:
     args: dict[str, Any] = {
         # Prepared statements pin RDS Proxy connections to one client: never prepare.
         "prepare_threshold": None,
         "connect_timeout": settings.db_connect_timeout_s,
         "application_name": f"streamvault-{settings.stage}",
     }
-    if settings.uses_rds_proxy:
-        # A startup `options` parameter is session state the proxy would pin on; the proxy's
-        # InitQuery sets the same timeouts on every pooled connection instead (see infra/).
+    if settings.uses_rds_proxy:  # AWS: TLS to the proxy and to the read replica alike
         args["sslmode"] = settings.db_sslmode
         if settings.db_sslrootcert:
             args["sslrootcert"] = settings.db_sslrootcert
-    else:
+    if not through_proxy:
+        # A startup `options` parameter is session state the proxy would pin on; the proxy's
+        # InitQuery sets the same limits on every pooled connection instead (see infra/).
         args["options"] = (
             f"-c statement_timeout={settings.db_statement_timeout_ms}"
             f" -c lock_timeout={settings.db_lock_timeout_ms} -c timezone=UTC"
@@ -51,10 +51,13 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
 
 
 def _build_engine(settings: Settings, read: bool, autocommit: bool) -> Engine:
+    through_proxy = False
     if settings.uses_rds_proxy:
-        host = (settings.db_read_host if read else None) or settings.db_host
+        # RDS Proxy cannot front an RDS read replica: the replica is reached directly.
+        replica = settings.db_read_host if read else None
+        through_proxy = replica is None
         url: URL = URL.create(
-            "postgresql+psycopg", username=settings.db_user, host=host, port=settings.db_port,
+            "postgresql+psycopg", username=settings.db_user, host=replica or settings.db_host, port=settings.db_port,
             database=settings.db_name,
         )
     else:
@@ -65,7 +68,7 @@ def _build_engine(settings: Settings, read: bool, autocommit: bool) -> Engine:
 
     engine = create_engine(
         url,
-        connect_args=_connect_args(settings),
+        connect_args=_connect_args(settings, through_proxy=through_proxy),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=600,

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from streamvault.api.reads import Id, error_response
+from streamvault.api.reads import KEYED_ROUTE_ERRORS, Id, error_response
 from streamvault.api.scopes import current_caller, requires
 from streamvault.services import admin
 from streamvault.services.admin import (
@@ -41,18 +41,27 @@ _SUCCESS: dict[int, OpenAPIResponse] = {
     204: {"description": "done, no body", "content": {}},  # empty: else the document gives it the return schema
 }
 _ERRORS: dict[int, OpenAPIResponse] = {
-    400: error_response("unknown_reference: the body names rows that do not exist or were deleted"),
-    401: error_response("unauthorized: no valid API key"),
+    **KEYED_ROUTE_ERRORS,
     403: error_response("forbidden: the key lacks the admin scope"),
     404: error_response("not_found: no such live row"),
     409: error_response("conflict: the username, the user's creator account or the wallet is taken"),
+    415: error_response("unsupported_media_type: the body is not sent as application/json"),
     422: error_response("validation_error: the body or a path parameter is malformed"),
 }
+_BAD_JSON = "bad_json: the body is not a UTF-8 JSON document"
+_UNKNOWN_REFERENCE = "unknown_reference: the body names rows that do not exist or were deleted"
 
 
-def _responses(success: int, *errors: int) -> dict[int, OpenAPIResponse]:
-    """The OpenAPI responses of an admin route: its success, the auth and validation errors, ``errors``."""
-    return {success: _SUCCESS[success], **{status: _ERRORS[status] for status in (401, 403, 422, *errors)}}
+def _responses(success: int, *errors: int, references: bool = False) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses of an admin route: its success, the errors of every keyed route,
+    ``errors``, and for a route that takes a body (all but the 204s) the body's own: 400 (bad
+    JSON, or with ``references`` also unknown references) and 415."""
+    statuses = (*KEYED_ROUTE_ERRORS, 403, 422, *errors)
+    responses = {success: _SUCCESS[success], **{status: _ERRORS[status] for status in statuses}}
+    if success != 204:
+        responses[400] = error_response("; ".join([_BAD_JSON, *([_UNKNOWN_REFERENCE] if references else [])]))
+        responses[415] = _ERRORS[415]
+    return responses
 
 
 def _actor() -> str:
@@ -80,7 +89,8 @@ def erase_user(user_id: Id) -> Response[None]:
     return _no_content()
 
 
-@router.post("/v1/creators", status_code=201, tags=TAGS, middlewares=ADMIN, responses=_responses(201, 400, 409))
+@router.post("/v1/creators", status_code=201, tags=TAGS, middlewares=ADMIN,
+             responses=_responses(201, 409, references=True))
 def create_creator(body: Annotated[CreatorCreate, Body()]) -> AdminCreatorOut:
     return admin.create_creator(_actor(), body)
 
@@ -90,7 +100,7 @@ def update_creator(creator_id: Id, body: Annotated[CreatorPatch, Body()]) -> Adm
     return admin.update_creator(_actor(), creator_id, body)
 
 
-@router.post("/v1/tracks", status_code=201, tags=TAGS, middlewares=ADMIN, responses=_responses(201, 400))
+@router.post("/v1/tracks", status_code=201, tags=TAGS, middlewares=ADMIN, responses=_responses(201, references=True))
 def create_track(body: Annotated[TrackCreate, Body()]) -> AdminTrackOut:
     return admin.create_track(_actor(), body)
 
@@ -106,7 +116,8 @@ def delete_track(track_id: Id) -> Response[None]:
     return _no_content()
 
 
-@router.post("/v1/playlists", status_code=201, tags=TAGS, middlewares=ADMIN, responses=_responses(201, 400))
+@router.post("/v1/playlists", status_code=201, tags=TAGS, middlewares=ADMIN,
+             responses=_responses(201, references=True))
 def create_playlist(body: Annotated[PlaylistCreate, Body()]) -> AdminPlaylistOut:
     return admin.create_playlist(_actor(), body)
 
@@ -116,6 +127,7 @@ def update_playlist(playlist_id: Id, body: Annotated[PlaylistPatch, Body()]) -> 
     return admin.update_playlist(_actor(), playlist_id, body)
 
 
-@router.put("/v1/playlists/<playlist_id>/tracks", tags=TAGS, middlewares=ADMIN, responses=_responses(200, 400, 404))
+@router.put("/v1/playlists/<playlist_id>/tracks", tags=TAGS, middlewares=ADMIN,
+            responses=_responses(200, 404, references=True))
 def set_playlist_tracks(playlist_id: Id, body: Annotated[PlaylistTracks, Body()]) -> AdminPlaylistOut:
     return admin.set_playlist_tracks(_actor(), playlist_id, body)

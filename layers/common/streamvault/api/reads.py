@@ -54,13 +54,18 @@ _CACHED_OK: OpenAPIResponse = {"description": "OK", "headers": {
     "ETag": {"description": "strong validator of this body", "schema": {"type": "string"}},
     "Cache-Control": {"description": "private, max-age=N", "schema": {"type": "string"}},
 }}
+# Every keyed route, read or admin, may answer these.
+KEYED_ROUTE_ERRORS = {
+    401: error_response("unauthorized: no valid API key"),
+    429: error_response("too_many_requests: over the key's rate limit; the Retry-After header says when to retry"),
+    503: error_response("database_unavailable: retry later"),
+}
 _ALWAYS = {
     # empty content: without it the document would give the 304 the 200's body
     304: {"description": "Not Modified: If-None-Match holds the current ETag (or *); no body", "content": {}},
-    401: error_response("unauthorized: no valid API key"),
+    **KEYED_ROUTE_ERRORS,
     403: error_response("forbidden: the key lacks the read scope"),
     422: error_response("validation_error: a path or query parameter is malformed or out of range"),
-    503: error_response("database_unavailable: retry later"),
 }
 
 

@@ -1,18 +1,20 @@
 """Per-stage settings of the stack, read from CDK context (``-c stage=prod`` and friends).
 
-Defaults are prod-safe: anything that is not ``dev`` gets Multi-AZ, deletion protection,
-retained data and longer backups. ``dev`` trades those for cost.
+The stages are ``dev`` and ``prod``, the only ones the functions' settings accept
+(STREAMVAULT_STAGE); any other name is refused. ``prod`` gets Multi-AZ, deletion protection,
+retained data and longer backups; ``dev`` trades those for cost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-BOOL_FIELDS = ("multi_az", "deletion_protection", "retain_data", "read_replica")
 # Set after the first deploy (docs/deploy.md); absent until then.
 OPTIONAL_FIELDS = ("alarm_email", "oracle_contract_address", "coin_factory_address", "revenue_distributor_address",
                    "wallet_index_key_ciphertext", "layer_asset_dir")
@@ -70,19 +72,64 @@ def _prod() -> dict[str, object]:
     }
 
 
+STAGES = {"dev": _dev, "prod": _prod}
+
+
 def from_context(node: Node, stage: str) -> StageConfig:
     """The stage's defaults, each overridable by a context value of the same name."""
-    defaults = _dev() if stage == "dev" else _prod()  # any other name gets the safe profile
-    values = {name: node.try_get_context(name) for name in StageConfig.__dataclass_fields__}
-    merged = {**defaults, **{k: v for k, v in values.items() if v is not None}}
+    if stage not in STAGES:
+        # The functions would get STREAMVAULT_STAGE=<stage>, which their settings refuse at start.
+        raise ValueError(f"unknown stage {stage!r}: the stages are {', '.join(STAGES)}")
+    merged = STAGES[stage]()
+    for field in fields(StageConfig):
+        value = node.try_get_context(field.name)
+        if value is not None and field.name != "stage":
+            merged[field.name] = _convert(field.name, str(field.type), value)
     merged["stage"] = stage
     for optional in OPTIONAL_FIELDS:
         merged.setdefault(optional, None)
-    for name in BOOL_FIELDS:
-        merged[name] = _flag(merged[name])
     return StageConfig(**merged)  # type: ignore[arg-type]
 
 
+def _convert(name: str, annotation: str, value: object) -> object:
+    # `-c backup_retention_days=21` arrives as a string from the command line: Duration.days("21") fails.
+    try:
+        return _CONVERTERS.get(annotation, str)(value)
+    except ValueError as exc:
+        raise ValueError(f"context value {name}={value!r}: {exc}") from None
+
+
 def _flag(value: object) -> bool:
-    # `-c read_replica=true` arrives as a string from the command line.
-    return value is True or str(value).lower() in ("true", "1", "yes")
+    text = str(value).lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError("expected true or false")  # a typo must not turn a safeguard off
+
+
+def _whole(value: object) -> int:
+    text = str(value).strip()  # a JSON context's true or 2.5 must not pass as 1 or 2
+    if not re.fullmatch(r"\d+", text):
+        raise ValueError("expected a whole number")
+    return int(text)
+
+
+def _instance_type(value: object) -> ec2.InstanceType:
+    text = str(value).removeprefix("db.")  # RDS' spelling; CDK adds the prefix itself
+    if not re.fullmatch(r"[a-z0-9-]+\.[a-z0-9]+", text):
+        raise ValueError("expected an instance type such as r7g.large")
+    return ec2.InstanceType(text)
+
+
+def _retention(value: object) -> logs.RetentionDays:
+    try:
+        return logs.RetentionDays[str(value).upper()]
+    except KeyError:
+        raise ValueError("expected a RetentionDays name such as one_month") from None
+
+
+# Each field's type (its annotation) → how a context value becomes one; others stay strings.
+_CONVERTERS: dict[str, Callable[[object], object]] = {
+    "bool": _flag, "int": _whole, "ec2.InstanceType": _instance_type, "logs.RetentionDays": _retention,
+}

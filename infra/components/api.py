@@ -8,6 +8,7 @@ to the ingest function; everything else under ``/v1`` to the API function (its r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
@@ -22,7 +23,8 @@ API_KEY_HEADER = "x-api-key"
 OPEN_PATHS = ("health", "docs", "openapi.json")
 # A revoked key keeps working at most this long (the authorizer's answer is cached per key).
 AUTHORIZER_CACHE_TTL = Duration.minutes(1)
-# Per-key defaults, the same as STREAMVAULT_API_RATE_LIMIT_PER_S / _API_BURST.
+# The usage plan's per-key limits: the defaults of STREAMVAULT_API_RATE_LIMIT_PER_S / _API_BURST
+# (a test holds them equal); those variables themselves set only the local server's limits.
 PER_KEY_RATE_PER_S = 50
 PER_KEY_BURST = 100
 ALLOWED_HEADERS = ["Content-Type", API_KEY_HEADER, "If-None-Match"]
@@ -32,11 +34,15 @@ ALLOWED_HEADERS = ["Content-Type", API_KEY_HEADER, "If-None-Match"]
 class GatewayError:
     code: str
     status: str | None = None  # None: keep the status API Gateway chose (the DEFAULT_* families)
+    message: str | None = None  # None: API Gateway's own message
 
 
 # What API Gateway answers itself, before (or instead of) a function: same shape as the functions'.
 GATEWAY_RESPONSES = {
     apigw.ResponseType.UNAUTHORIZED: GatewayError("unauthorized", "401"),
+    # A key revoked (disabled in the usage plan) while the authorizer's cached answer still allows it:
+    # API Gateway refuses it itself with 403 "Forbidden"; the contract for a wrong key is 401.
+    apigw.ResponseType.INVALID_API_KEY: GatewayError("unauthorized", "401", "Unauthorized"),
     apigw.ResponseType.ACCESS_DENIED: GatewayError("forbidden", "403"),
     apigw.ResponseType.THROTTLED: GatewayError("too_many_requests", "429"),
     apigw.ResponseType.QUOTA_EXCEEDED: GatewayError("too_many_requests", "429"),
@@ -45,7 +51,7 @@ GATEWAY_RESPONSES = {
     apigw.ResponseType.DEFAULT_4_XX: GatewayError("request_refused"),
     apigw.ResponseType.DEFAULT_5_XX: GatewayError("gateway_error"),
 }
-ERROR_TEMPLATE = '{"error": {"code": "%s", "message": $context.error.messageString, "details": null}}'
+ERROR_TEMPLATE = '{"error": {"code": "%s", "message": %s, "details": null}}'
 
 
 class Api(Construct):
@@ -105,8 +111,9 @@ class Api(Construct):
     def _gateway_responses(self) -> None:
         cors = {"Access-Control-Allow-Origin": "'*'", "Access-Control-Allow-Headers": f"'{','.join(ALLOWED_HEADERS)}'"}
         for response_type, error in GATEWAY_RESPONSES.items():
+            message = json.dumps(error.message) if error.message else "$context.error.messageString"
             self.rest_api.add_gateway_response(
                 f"Response{response_type.response_type.title().replace('_', '')}",
                 type=response_type, status_code=error.status, response_headers=cors,
-                templates={"application/json": ERROR_TEMPLATE % error.code},
+                templates={"application/json": ERROR_TEMPLATE % (error.code, message)},
             )

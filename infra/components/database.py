@@ -37,6 +37,7 @@ class Database(Construct):
         super().__init__(scope, construct_id)
         isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         removal = RemovalPolicy.SNAPSHOT if config.retain_data else RemovalPolicy.DESTROY
+        self.parameters = self._parameters()
         self.instance = rds.DatabaseInstance(
             self, "Postgres", engine=ENGINE, instance_type=config.db_instance_type, vpc=network.vpc,
             vpc_subnets=isolated, security_groups=[network.database_sg], database_name=DB_NAME,
@@ -48,7 +49,7 @@ class Database(Construct):
             deletion_protection=config.deletion_protection, removal_policy=removal, iam_authentication=True,
             enable_performance_insights=True, performance_insight_encryption_key=encryption_key,
             cloudwatch_logs_exports=["postgresql", "upgrade"], cloudwatch_logs_retention=config.log_retention,
-            parameter_group=self._parameters(), auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+            parameter_group=self.parameters, auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
             preferred_backup_window="03:00-03:30", preferred_maintenance_window="sun:04:00-sun:04:30",
         )
         self.replica = self._replica(config, network, isolated, encryption_key) if config.read_replica else None
@@ -74,6 +75,7 @@ class Database(Construct):
             self, "ReadReplica", source_database_instance=self.instance, instance_type=config.db_instance_type,
             vpc=network.vpc, vpc_subnets=isolated, security_groups=[network.database_sg],
             iam_authentication=True,  # storage encryption is the source's: a replica inherits its KMS key
+            parameter_group=self.parameters,  # the primary's: rds.force_ssl, not the default group's TLS-optional
             enable_performance_insights=True, performance_insight_encryption_key=encryption_key,
             deletion_protection=config.deletion_protection,
             removal_policy=RemovalPolicy.DESTROY,  # a replica holds no data of its own

@@ -79,12 +79,14 @@ class Functions(Construct):
         self._wire_specifics(database)
 
     def _function(self, name: str, spec: FunctionSpec) -> lambda_.Function:
+        function_name = f"streamvault-{self._config.stage}-{name.replace('_', '-')}"
         log_group = logs.LogGroup(
-            self, f"{name}Logs", retention=self._config.log_retention,
+            # Lambda's own naming, where docs/runbook.md sends operators (a generated name would be random).
+            self, f"{name}Logs", log_group_name=f"/aws/lambda/{function_name}", retention=self._config.log_retention,
             removal_policy=RemovalPolicy.RETAIN if self._config.retain_data else RemovalPolicy.DESTROY,
         )
         return lambda_.Function(
-            self, _pascal(name), function_name=f"streamvault-{self._config.stage}-{name.replace('_', '-')}",
+            self, _pascal(name), function_name=function_name,
             description=spec.description, runtime=RUNTIME, architecture=ARCHITECTURE,
             handler="app.lambda_handler",
             code=lambda_.Code.from_asset(str(spec.source), exclude=["README.md", "__pycache__"]),

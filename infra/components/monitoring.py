@@ -161,6 +161,9 @@ class Monitoring(Construct):
             _graph("Database CPU and connections", [db.metric_cpu_utilization(period=FIVE_MIN),
                                                     db.metric_database_connections(period=FIVE_MIN)]),
         )
+        # docs/runbook.md sends operators here when the oracle's transactions do not land: counts runs
+        # the breaker paused or opened on (oracle_sync emits it with the service dimension, like the rest).
+        board.add_widgets(_graph("Oracle: circuit breaker open", [_emf("OracleBreakerOpen", "Sum")]))
 
 
 def _graph(title: str, metrics: list[cw.IMetric]) -> cw.GraphWidget:

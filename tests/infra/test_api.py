@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Match
+from streamvault.config import Settings
 
+from infra.components.api import PER_KEY_BURST, PER_KEY_RATE_PER_S
 from tests.infra.conftest import Synth
 
 
@@ -64,6 +66,13 @@ def test_usage_plan_and_stage_throttling(dev: Synth) -> None:
     })
 
 
+def test_per_key_limits_are_the_runtime_settings_defaults() -> None:
+    # README: the usage plan's per-key limits equal STREAMVAULT_API_RATE_LIMIT_PER_S / _API_BURST's defaults.
+    fields = Settings.model_fields
+    defaults = (fields["api_rate_limit_per_s"].default, fields["api_burst"].default)
+    assert defaults == (PER_KEY_RATE_PER_S, PER_KEY_BURST)
+
+
 def test_gateway_responses_use_the_project_error_shape(dev: Synth) -> None:
     responses = {r["Properties"]["ResponseType"]: r["Properties"]
                  for r in dev.template.find_resources("AWS::ApiGateway::GatewayResponse").values()}
@@ -75,3 +84,12 @@ def test_gateway_responses_use_the_project_error_shape(dev: Synth) -> None:
     assert responses["THROTTLED"]["StatusCode"] == "429"
     assert "StatusCode" not in responses["DEFAULT_4XX"]  # keeps API Gateway's own status
     assert responses["DEFAULT_5XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+def test_a_revoked_key_refused_by_api_gateway_answers_401_unauthorized(dev: Synth) -> None:
+    # A disabled key the authorizer's cached answer still allows: API Gateway's INVALID_API_KEY (403 by default).
+    (invalid,) = dev.template.find_resources("AWS::ApiGateway::GatewayResponse", {
+        "Properties": {"ResponseType": "INVALID_API_KEY"}}).values()
+    assert invalid["Properties"]["StatusCode"] == "401"
+    body = json.loads(invalid["Properties"]["ResponseTemplates"]["application/json"])
+    assert body == {"error": {"code": "unauthorized", "message": "Unauthorized", "details": None}}

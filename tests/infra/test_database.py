@@ -58,6 +58,15 @@ def test_tls_is_forced_by_the_server(dev: Synth) -> None:
     })
 
 
+def test_the_read_replica_forces_tls_too(prod: Synth) -> None:
+    instances = prod.template.find_resources(POSTGRES).values()
+    (replica,) = [r for r in instances if "SourceDBInstanceIdentifier" in r["Properties"]]
+    # the primary's group (rds.force_ssl), not the engine's default one
+    assert replica["Properties"]["DBParameterGroupName"] == _primary(prod)["Properties"]["DBParameterGroupName"]
+    (group,) = prod.template.find_resources("AWS::RDS::DBParameterGroup").values()
+    assert group["Properties"]["Parameters"]["rds.force_ssl"] == "1"
+
+
 def test_proxy_requires_iam_auth_and_tls(dev: Synth) -> None:
     dev.template.has_resource_properties("AWS::RDS::DBProxy", {
         "RequireTLS": True, "EngineFamily": "POSTGRESQL",

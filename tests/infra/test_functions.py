@@ -115,6 +115,14 @@ def test_log_groups_have_retention(dev: Synth, prod: Synth) -> None:
         assert group["Properties"]["RetentionInDays"] == 90
 
 
+def test_each_function_logs_to_the_group_named_as_lambda_would(dev: Synth) -> None:
+    groups = dev.template.find_resources("AWS::Logs::LogGroup")
+    for name, props in _functions(dev).items():
+        group = groups[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        # where docs/runbook.md tells operators to look
+        assert group["Properties"]["LogGroupName"] == f"/aws/lambda/streamvault-dev-{name}"
+
+
 def test_api_may_read_every_queue_depth_and_nothing_else_of_them(dev: Synth) -> None:
     queues = dev.template.find_resources("AWS::SQS::Queue")
     env = json.dumps(_functions(dev)["api"]["Environment"]["Variables"]["STREAMVAULT_HEALTH_QUEUE_URLS"])

@@ -84,3 +84,10 @@ def test_dashboard_shows_the_health_of_every_part(dev: Synth) -> None:
     body = str(board["Properties"]["DashboardBody"])
     for title in ("Ingestion", "sync success rate", "gas used", "Queue depths", "API latency"):
         assert title in body
+
+
+def test_dashboard_shows_the_oracle_circuit_breaker(dev: Synth) -> None:
+    # docs/runbook.md sends operators to it; the metric as oracle_sync emits it (namespace, name, service).
+    (board,) = dev.template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = "".join(part for part in board["Properties"]["DashboardBody"]["Fn::Join"][1] if isinstance(part, str))
+    assert '["StreamVault","OracleBreakerOpen","service","streamvault"' in body

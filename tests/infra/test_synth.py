@@ -1,10 +1,9 @@
-"""The app synthesizes offline for both stages; the stage comes from context, prod-safe by default."""
+"""The app synthesizes offline for both stages; the stage comes from context (tests/infra/test_config.py)."""
 
 from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from infra.config import from_context
 from infra.stack import StreamVaultStack
 from tests.infra.conftest import Synth
 
@@ -12,11 +11,6 @@ from tests.infra.conftest import Synth
 def test_both_stages_synthesize_and_are_tagged(dev: Synth, prod: Synth) -> None:
     assert dev.stack.tags.tag_values() == {"project": "streamvault", "stage": "dev"}
     assert prod.stack.tags.tag_values() == {"project": "streamvault", "stage": "prod"}
-
-
-def test_an_unknown_stage_gets_the_prod_profile(dev: Synth) -> None:
-    config = from_context(dev.stack.node, "staging")
-    assert (config.multi_az, config.deletion_protection, config.retain_data) == (True, True, True)
 
 
 def test_one_construct_per_concern(dev: Synth) -> None:

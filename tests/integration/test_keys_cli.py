@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import getpass
 import json
+import os
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -120,3 +123,74 @@ def test_keys_join_and_leave_the_usage_plan_that_throttles_them_in_aws(db_url, c
         code, _ = run_json(capsys, db_url, "keys", "revoke", created["id"])
         assert code == 0
         assert gateway.get_api_key(apiKey=api_key["id"])["enabled"] is False
+
+
+def audit_rows(db_url: str) -> list[dict]:
+    engine = create_engine(psycopg_url(db_url))
+    try:
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(text("SELECT * FROM audit_log ORDER BY id")).mappings()]
+    finally:
+        engine.dispose()
+
+
+def test_create_and_revoke_are_audited_without_the_key_or_its_hash(db_url, capsys, monkeypatch):
+    monkeypatch.setenv("LOGNAME", "alice")  # what getpass.getuser() reads first
+    _, created = run_json(capsys, db_url, "keys", "create", "--scope", "read,ingest", "--name", "partner",
+                          "--rate", "5")
+    assert run_json(capsys, db_url, "keys", "revoke", created["id"])[0] == 0
+    assert run_json(capsys, db_url, "keys", "revoke", created["id"])[0] == 1  # nothing revoked: no row
+
+    described = {"name": "partner", "scopes": ["ingest", "read"], "rate_limit_per_s": 5, "burst": None}
+    rows = audit_rows(db_url)
+    assert [(r["actor"], r["action"], r["entity_type"], r["entity_id"], r["before"], r["after"]) for r in rows] == [
+        ("cli:alice", "api_key.create", "api_key", created["id"], None, {**described, "revoked": False}),
+        ("cli:alice", "api_key.revoke", "api_key", created["id"], {**described, "revoked": False},
+         {**described, "revoked": True}),
+    ]
+    digest = hash_key(created["key"])
+    stored = json.dumps(rows, default=str)
+    for secret in (created["key"], created["key"][:9], digest.hex(), base64.b64encode(digest).decode()):
+        assert secret not in stored
+
+
+def test_the_cli_actor_falls_back_to_the_uid_without_a_user_name(monkeypatch):
+    from streamvault.cli import _cli_actor
+
+    def no_user() -> str:
+        raise OSError("No username set in the environment")
+
+    monkeypatch.setattr(getpass, "getuser", no_user)
+    assert _cli_actor() == f"cli:uid-{os.getuid()}"
+
+
+@pytest.mark.parametrize("limits", [["--rate", "5"], ["--burst", "10"], ["--rate", "50", "--burst", "99"]])
+def test_own_limits_are_refused_when_aws_would_apply_the_usage_plans(db_url, capsys, monkeypatch, limits):
+    import streamvault.api.usage_plans
+
+    def no_aws():
+        raise AssertionError("refused before any AWS call")
+
+    monkeypatch.setattr(streamvault.api.usage_plans, "_client", no_aws)
+    monkeypatch.setenv("STREAMVAULT_API_USAGE_PLAN_ID", "plan123")
+    monkeypatch.setenv("STREAMVAULT_API_RATE_LIMIT_PER_S", "50")
+    monkeypatch.setenv("STREAMVAULT_API_BURST", "100")
+
+    code = main(["keys", "create", "--scope", "read", "--name", "partner", *limits, "--database-url", db_url])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert "in AWS every key gets the usage plan's limits" in err and "plan123" in err
+    assert stored_hashes(db_url) == {} and audit_rows(db_url) == []
+
+
+def test_limits_equal_to_the_usage_plans_are_accepted_in_aws(db_url, capsys, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        gateway = boto3.client("apigateway", region_name="eu-west-1")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        monkeypatch.setenv("STREAMVAULT_API_USAGE_PLAN_ID", gateway.create_usage_plan(name="default")["id"])
+        code, created = run_json(capsys, db_url, "keys", "create", "--scope", "read", "--name", "partner",
+                                 "--rate", "50", "--burst", "100")
+    assert code == 0 and list(stored_hashes(db_url)) == [created["id"]]

@@ -7,7 +7,9 @@ the data dir. ``--json`` prints one JSON document for scripts.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -59,11 +61,54 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _usage_error(command: str, message: str) -> int:
+    print(f"streamvault {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _cli_actor() -> str:
+    """Who the audit log names for a CLI action: ``cli:<OS user>``."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no LOGNAME/USER and no passwd entry (e.g. a container's arbitrary uid)
+        user = f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"[:128]  # audit_log.actor is varchar(128)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
     from streamvault.db import migrate
 
-    migrate.upgrade(revision=args.revision)
+    # Alembic's upgrade to an older revision silently does nothing: say so, and what rolls back.
+    if migrate.is_below_current(args.revision):
+        return _usage_error("db migrate", f"the database is at revision {migrate.current_revision()}, above "
+                                          f"{args.revision!r}, and migrate only upgrades; to roll back, use "
+                                          f"`streamvault db downgrade --revision {args.revision}`")
+    try:
+        migrate.upgrade(revision=args.revision)
+    except CommandError as exc:  # e.g. an unknown revision
+        return _usage_error("db migrate", str(exc))
     _print(args, {"revision": migrate.current_revision()}, lambda r: f"database at revision {r['revision']}")
+    return 0
+
+
+def cmd_downgrade(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
+    from streamvault.db import migrate
+
+    try:
+        target = migrate.resolve_revision(args.revision)
+        if target is None and not args.drop_everything:
+            return _usage_error("db downgrade", "downgrading to base drops every table and all their data; "
+                                                "add --drop-everything if that is what you mean")
+        before = migrate.current_revision()
+        migrate.downgrade(revision=target or "base")
+    except CommandError as exc:  # an unknown revision, or one the database is not above
+        return _usage_error("db downgrade", str(exc))
+    _print(args, {"from": before, "revision": migrate.current_revision()},
+           lambda r: f"database at revision {r['revision'] or 'base (empty)'} (was {r['from']})")
     return 0
 
 
@@ -113,13 +158,25 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_create(args: argparse.Namespace) -> int:
-    from streamvault.api.usage_plans import register_key
-    from streamvault.db.repositories.api_keys import create_key
+def _audited_key(info: Any) -> dict[str, Any]:  # info: ApiKeyInfo (imported lazily)
+    """A key as the audit log shows it: never the key, its hash, or its displayed prefix."""
+    return {"name": info.name, "scopes": info.scopes, "rate_limit_per_s": info.rate_limit_per_s,
+            "burst": info.burst, "revoked": info.revoked_at is not None}
 
-    # In the database's transaction: a key API Gateway could not register is not created either.
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from streamvault.api.usage_plans import check_key_limits, register_key
+    from streamvault.db.repositories.api_keys import create_key
+    from streamvault.db.repositories.audit import write_audit
+
+    try:
+        check_key_limits(args.rate, args.burst)
+    except ValueError as exc:
+        return _usage_error("keys create", str(exc))
+    # In the database's transaction: a key API Gateway could not register is not created (nor audited) either.
     with get_engine().begin() as conn:
         key, info = create_key(conn, args.name, args.scope, rate_limit_per_s=args.rate, burst=args.burst)
+        write_audit(conn, _cli_actor(), "api_key.create", "api_key", info.id, None, _audited_key(info))
         register_key(str(info.id))
     _print(args, {"key": key, "id": info.id, "scopes": info.scopes},
            lambda r: f"created API key {r['id']} ({args.name}; scopes {','.join(r['scopes'])})\n{r['key']}\n"
@@ -130,9 +187,14 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from streamvault.api.usage_plans import disable_key
     from streamvault.db.repositories.api_keys import revoke_key
+    from streamvault.db.repositories.audit import write_audit
 
     with get_engine().begin() as conn:
-        revoked = revoke_key(conn, args.id)
+        info = revoke_key(conn, args.id)
+        if info is not None:
+            after = _audited_key(info)
+            write_audit(conn, _cli_actor(), "api_key.revoke", "api_key", info.id, {**after, "revoked": False}, after)
+    revoked = info is not None
     if revoked:
         disable_key(str(args.id))
     _print(args, {"id": args.id, "revoked": revoked},
@@ -237,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("migrate", parents=[common], help="upgrade the schema (to head by default)")
     p.add_argument("--revision", default="head")
     p.set_defaults(func=cmd_migrate)
+    p = db.add_parser("downgrade", parents=[common], help="roll the schema back to an older revision")
+    # No default: a rollback names its target (an id such as 0006; no relative steps).
+    p.add_argument("--revision", required=True, help="the revision to go back to; 'base' drops everything")
+    p.add_argument("--drop-everything", action="store_true", help="confirm --revision base: drop every table")
+    p.set_defaults(func=cmd_downgrade)
     p = db.add_parser("seed", parents=[common], help="load deterministic demo data into an empty database (COPY)")
     p.add_argument("--creators", type=_positive, default=50)
     p.add_argument("--plays", type=_positive, default=20_000)

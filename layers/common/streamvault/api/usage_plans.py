@@ -20,6 +20,25 @@ def _name(key_id: str) -> str:
     return f"streamvault-{key_id}"
 
 
+def check_key_limits(rate_limit_per_s: int | None, burst: int | None) -> None:
+    """ValueError when a key asks for limits of its own that AWS would not apply.
+
+    API Gateway throttles every key in the usage plan by the plan's rate and burst (the defaults,
+    STREAMVAULT_API_RATE_LIMIT_PER_S / _API_BURST); only the local server honours a key's own.
+    """
+    settings = get_settings()
+    if not settings.api_usage_plan_id:
+        return
+    asked = {"--rate": (rate_limit_per_s, settings.api_rate_limit_per_s), "--burst": (burst, settings.api_burst)}
+    differing = [f"{flag} {value}" for flag, (value, default) in asked.items() if value not in (None, default)]
+    if differing:
+        raise ValueError(
+            f"{' and '.join(differing)} would not apply: in AWS every key gets the usage plan's limits "
+            f"({settings.api_rate_limit_per_s} requests/s, burst {settings.api_burst}; usage plan "
+            f"{settings.api_usage_plan_id}), not its own. Leave out --rate/--burst, or change the plan's "
+            "limits, which apply to every key")
+
+
 def register_key(key_id: str) -> bool:
     """Add the key to the usage plan; False when no plan is configured."""
     plan = get_settings().api_usage_plan_id

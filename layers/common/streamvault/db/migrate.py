@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, text
 
 from streamvault.db.engine import get_engine
@@ -45,6 +46,33 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:
     _run(engine, command.downgrade, revision)
+
+
+def resolve_revision(revision: str) -> str | None:
+    """The full id that ``revision`` names (an id, a unique prefix of one, ``head``), None for ``base``.
+
+    CommandError for anything else, relative steps such as ``-1`` included: they depend on where
+    the database happens to be, and a rollback must name its target.
+    """
+    if revision == "base":
+        return None
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision) if revision else None
+    if script is None:
+        raise CommandError(f"Can't locate revision identified by {revision!r}")
+    return script.revision
+
+
+def is_below_current(revision: str, engine: Engine | None = None) -> bool:
+    """Whether ``revision`` lies below the database's revision, where upgrading to it does nothing."""
+    current = current_revision(engine)
+    try:
+        target = resolve_revision(revision)
+    except CommandError:
+        return False  # a relative step or a typo: upgrade itself deals with it
+    if current is None or target == current:
+        return False
+    below = ScriptDirectory.from_config(alembic_config()).iterate_revisions(current, "base")
+    return target is None or target in {script.revision for script in below}
 
 
 def current_revision(engine: Engine | None = None) -> str | None:

@@ -42,11 +42,13 @@ def create_key(conn: Connection, name: str, scopes: list[str], rate_limit_per_s:
     return key, ApiKeyInfo(**row._asdict())
 
 
-def revoke_key(conn: Connection, key_id: uuid.UUID) -> bool:
-    """Revoke a live key; False when there is no such live key."""
-    return conn.execute(
-        text("UPDATE api_keys SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"), {"id": key_id}
-    ).rowcount == 1
+def revoke_key(conn: Connection, key_id: uuid.UUID) -> ApiKeyInfo | None:
+    """Revoke a live key: the key as revoked (for the audit log), None when there is no such live key."""
+    row = conn.execute(
+        text(f"UPDATE api_keys SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL RETURNING {_COLUMNS}"),
+        {"id": key_id},
+    ).one_or_none()
+    return None if row is None else ApiKeyInfo(**row._asdict())
 
 
 def list_keys(conn: Connection, include_revoked: bool = False) -> list[ApiKeyInfo]:

@@ -26,7 +26,8 @@ def test_health_reports_the_database_and_sync_age(engine):
     with engine.begin() as conn:
         conn.execute(text("""
             INSERT INTO oracle_sync_logs (operation, status, created_at)
-            VALUES ('UPDATE_METRICS', 'SUCCESS', now() - interval '10 minutes')
+            VALUES ('UPDATE_METRICS', 'SUCCESS', now() - interval '10 minutes'),
+                   ('CREATE_COIN', 'SUCCESS', now() - interval '1 minute')  -- a milestone, not a sync
         """))
     status, body = call("/v1/health")
     assert status == 200

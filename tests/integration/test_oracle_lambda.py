@@ -43,13 +43,45 @@ def sqs_event(*bodies: str) -> dict:
                          "awsRegion": "us-east-1"} for i, body in enumerate(bodies)]}
 
 
+def emitted(capsys) -> dict[str, list[float]]:
+    """The EMF metrics printed so far: name → values."""
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {m["Name"] for doc in docs for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    return {name: [v for doc in docs if name in doc for v in (doc[name] if isinstance(doc[name], list)
+                                                               else [doc[name]])] for name in names}
+
+
 def test_scheduled_run_syncs_and_emits_metrics(engine, queues, capsys):
     make_creators(engine, 3)
     result = app.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LocalContext())
     assert (result["creators"], result["confirmed"]) == (3, 1)
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
-    assert {"SyncSuccessRate", "FailedTransactions", "SyncDuration", "DataFreshness"} <= names
+    metrics = emitted(capsys)
+    assert {"SyncSuccessRate", "FailedTransactions", "SyncDuration", "DataFreshness"} <= set(metrics)
+    assert 0 <= metrics["DataFreshness"][0] < 60  # the batch it just confirmed
+
+
+def _successes(engine, *rows: tuple[str, str]) -> None:
+    with engine.begin() as conn:
+        for operation, age in rows:
+            conn.execute(text("INSERT INTO oracle_sync_logs (operation, status, created_at) "
+                              "VALUES (:op, 'SUCCESS', now() - CAST(:age AS interval))"), {"op": operation, "age": age})
+
+
+def test_a_run_with_nothing_to_sync_reports_the_chain_fresh(engine, queues, capsys):
+    _successes(engine, ("UPDATE_METRICS", "3 hours"))  # a quiet spell: no change to send since
+    result = app.lambda_handler({"source": "aws.events"}, LocalContext())
+    assert result["creators"] == 0
+    assert emitted(capsys)["DataFreshness"] == [0.0]  # not 3 hours: the alarm must not fire
+
+
+def test_freshness_is_the_age_of_the_last_metrics_sync_while_changes_wait(engine, anvil, queues, capsys):
+    _successes(engine, ("UPDATE_METRICS", "3 hours"), ("CREATE_COIN", "1 minute"))  # a coin is not a sync
+    make_creators(engine, 2)
+    anvil.rpc("evm_setAutomine", False)  # the batch stays pending
+    app.lambda_handler({"source": "aws.events"}, LocalContext())
+    anvil.rpc("evm_setAutomine", True)
+    (freshness,) = emitted(capsys)["DataFreshness"]
+    assert 3 * 3600 <= freshness < 3 * 3600 + 60
 
 
 def test_retry_records_partial_failure_and_dlq(engine, anvil, queues):

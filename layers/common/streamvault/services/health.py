@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from streamvault.config import get_settings
 from streamvault.db.engine import health_check
-from streamvault.db.repositories.oracle_logs import sync_stats
+from streamvault.db.models import METRICS_SYNC
+from streamvault.db.repositories.oracle_logs import last_success_at
 from streamvault.services.database import api_read
 from streamvault.sqs import QueueDepth, new_client, read_queue_depths
 
@@ -38,7 +39,7 @@ def get_health() -> HealthOut:
     last_success = None
     if db["ok"]:
         with api_read() as conn:
-            last_success = sync_stats(conn, hours=1).last_success_at
+            last_success = last_success_at(conn, METRICS_SYNC)
     age = None if last_success is None else round((datetime.now(UTC) - last_success).total_seconds(), 1)
     return HealthOut(
         status="ok" if db["ok"] else "degraded",

@@ -28,10 +28,11 @@ from streamvault.chain.signers import KmsSigner, LocalSigner, Signer
 from streamvault.chain.txmanager import TxManager, TxOutcome, TxPolicy, TxStatus
 from streamvault.config import Settings, get_settings
 from streamvault.db.engine import get_engine, transaction
+from streamvault.db.models import METRICS_SYNC
 from streamvault.db.repositories import chain as chain_repo
 from streamvault.db.repositories import oracle_sync as repo
 from streamvault.db.repositories.creators import CreatorMetrics, eligible_for_sync
-from streamvault.db.repositories.oracle_logs import OracleLogEntry, sync_stats, write_oracle_log
+from streamvault.db.repositories.oracle_logs import OracleLogEntry, last_success_at, write_oracle_log
 from streamvault.domain import breaker
 from streamvault.domain.chain_errors import ErrorClass
 from streamvault.domain.networks import NetworkRules, backoff_delay_s, network_rules
@@ -40,7 +41,7 @@ from streamvault.services.milestone_actions import ACTION_OPERATIONS, record_act
 from streamvault.services.sync_events import announce_sync_done
 from streamvault.tracing import tracer
 
-OPERATION = "UPDATE_METRICS"
+OPERATION = METRICS_SYNC
 BREAKER = "oracle_sync"
 _LONG_STATEMENT_MS = 120_000  # the eligibility query over every creator outlasts a request's limit
 
@@ -257,7 +258,8 @@ def run_sync(rt: OracleRuntime, queue: RetryQueue, trigger: str = "schedule", no
         pending=sum(not o.final for o in outcomes), gas_used=sum(o.gas_used or 0 for o in outcomes),
         seconds=round(time.perf_counter() - started, 3),
     )
-    _emit_run_metrics(report)
+    # Nothing to sync and nothing in flight: the chain holds every creator's current metrics.
+    _emit_run_metrics(report, chain_current=not creators and not rt.txm.pending_ids())
     logger.info("oracle sync run", extra=asdict(report))
     if report.confirmed:
         announce_sync_done(rt.settings, run_id)  # milestone detection listens
@@ -269,18 +271,23 @@ def _retry_later(rt: OracleRuntime, queue: RetryQueue, outcome: TxOutcome, attem
     queue.schedule(outcome.tx_id, attempt, backoff_delay_s(attempt, rt.settings.oracle_backoff_s or rt.rules.backoff_s))
 
 
-def _emit_run_metrics(report: SyncReport) -> None:
+def _emit_run_metrics(report: SyncReport, chain_current: bool) -> None:
     finished = report.confirmed + report.failed + report.pending
     if finished:
         metrics.add_metric(name="SyncSuccessRate", unit=MetricUnit.Percent, value=100 * report.confirmed / finished)
     metrics.add_metric(name="FailedTransactions", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="SyncDuration", unit=MetricUnit.Milliseconds, value=report.seconds * 1000)
     metrics.add_metric(name="CreatorsSynced", unit=MetricUnit.Count, value=report.creators)
-    with transaction() as conn:
-        last = sync_stats(conn, hours=1).last_success_at
-    if last is not None:
-        metrics.add_metric(name="DataFreshness", unit=MetricUnit.Seconds,
-                           value=(datetime.now(UTC) - last).total_seconds())
+    # How old the chain's data may be: the alarm on it must not fire in a quiet spell with no
+    # changes to send (no transaction, so no new success), only when syncs stop landing.
+    if chain_current:
+        freshness_s: float | None = 0.0
+    else:
+        with transaction() as conn:
+            last = last_success_at(conn, OPERATION)
+        freshness_s = None if last is None else (datetime.now(UTC) - last).total_seconds()
+    if freshness_s is not None:
+        metrics.add_metric(name="DataFreshness", unit=MetricUnit.Seconds, value=freshness_s)
 
 
 # --- the retry queue's consumer ------------------------------------------------------------------

@@ -80,6 +80,14 @@ def sync_stats(conn: Connection, hours: int, as_of: datetime | None = None) -> S
     )
 
 
+def last_success_at(conn: Connection, operation: str) -> datetime | None:
+    """When ``operation`` last succeeded, ever."""
+    return conn.execute(
+        text("SELECT max(created_at) FROM oracle_sync_logs WHERE status = 'SUCCESS' AND operation = :operation"),
+        {"operation": operation},
+    ).scalar_one()
+
+
 def recent_logs(
     conn: Connection, limit: int = 50, before_id: int | None = None, status: str | None = None,
     operation: str | None = None, creator_id: int | None = None,

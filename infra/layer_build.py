@@ -10,6 +10,11 @@ without it is compiled again on every cold start (hundreds of milliseconds for S
 pydantic and Powertools). It must come from the runtime's own Python version: the interpreter
 in ``STREAMVAULT_LAYER_PYTHON``, else ``python3.12`` on the PATH; without one the layer ships
 sources only, with a warning. ``unchecked-hash`` byte code is used whatever the files' times.
+
+TLS: the layer carries one CA bundle for the database connections (``CA_BUNDLE``): certifi's
+Mozilla roots, to which RDS Proxy's certificates chain, and RDS' own CAs, fetched from AWS at
+build time, which sign the certificate of a read replica (reached directly: the proxy cannot
+front one).
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tomllib
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +40,8 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 PRUNED_DIRS = ("__pycache__", "tests", "test")
 PRUNED_FILES = ("*.pyc", "*.pyi")
 LAYER_LIMIT_MB = 250
+RDS_CA_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"  # AWS' documented bundle
+CA_BUNDLE = "streamvault-db-ca.pem"  # in python/, so /opt/python/streamvault-db-ca.pem in the runtime
 
 
 def runtime_requirements() -> list[str]:
@@ -59,6 +68,7 @@ def build(output_dir: Path) -> int:
     shutil.copytree(PACKAGE_DIR, target / "streamvault", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns(*PRUNED_DIRS, *PRUNED_FILES))
     _prune(target)
+    write_ca_bundle(target, fetch_rds_cas())
     interpreter = runtime_interpreter()
     if interpreter is None:
         print(f"warning: no Python {LAMBDA_PYTHON} to compile the layer's byte code with (set "
@@ -66,6 +76,29 @@ def build(output_dir: Path) -> int:
     else:
         compile_bytecode(target, interpreter)
     return _size(output_dir)
+
+
+def fetch_rds_cas() -> str:
+    """AWS' bundle, or a copy of it named by STREAMVAULT_RDS_CA_BUNDLE (a build machine that cannot reach AWS)."""
+    if copy := os.environ.get("STREAMVAULT_RDS_CA_BUNDLE"):
+        return Path(copy).read_text(encoding="ascii")
+    try:
+        with urllib.request.urlopen(RDS_CA_URL, timeout=30) as response:
+            return response.read().decode("ascii")
+    except OSError as exc:
+        raise RuntimeError(f"cannot fetch RDS' CA bundle from {RDS_CA_URL} ({exc}); download it elsewhere "
+                           "and name the file in STREAMVAULT_RDS_CA_BUNDLE") from exc
+
+
+def write_ca_bundle(target: Path, rds_cas: str) -> Path:
+    """certifi's roots (installed in ``target``) followed by RDS' CAs; ValueError unless both
+    hold certificates that load."""
+    if "-----BEGIN CERTIFICATE-----" not in rds_cas:
+        raise ValueError(f"{RDS_CA_URL} did not answer with PEM certificates")
+    bundle = target / CA_BUNDLE
+    bundle.write_text((target / "certifi" / "cacert.pem").read_text().rstrip("\n") + "\n" + rds_cas)
+    ssl.create_default_context(cafile=str(bundle))  # every certificate in it must parse
+    return bundle
 
 
 def runtime_interpreter() -> str | None:

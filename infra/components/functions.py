@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import layer_build
 from infra.components.database import DB_NAME, DB_USER, Database
 from infra.components.keys import Keys
 from infra.components.layer import ARCHITECTURE, RUNTIME
@@ -26,8 +27,8 @@ from infra.components.network import Network
 from infra.config import StageConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-# certifi's Mozilla bundle (in the layer through requests) holds the Amazon roots RDS Proxy chains to.
-CA_BUNDLE = "/opt/python/certifi/cacert.pem"
+# The layer's CA bundle: the Amazon roots RDS Proxy chains to, and RDS' CAs for a read replica.
+CA_BUNDLE = f"/opt/python/{layer_build.CA_BUNDLE}"
 NAMESPACE = "StreamVault"
 # The functions that send transactions with the KMS signer (one address, one nonce sequence).
 CHAIN_WRITERS = ("oracle_sync", "milestones")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
 import sys
+from pathlib import Path
 
+import certifi
 import pytest
 
 from infra import layer_build
@@ -46,3 +50,43 @@ def test_only_an_interpreter_of_the_runtime_version_compiles(monkeypatch):
     monkeypatch.setenv("STREAMVAULT_LAYER_PYTHON", sys.executable)
     expected = sys.executable if f"{sys.version_info[0]}.{sys.version_info[1]}" == layer_build.LAMBDA_PYTHON else None
     assert layer_build.runtime_interpreter() == expected
+
+
+def _layer_with_certifi(tmp_path: Path) -> Path:
+    (tmp_path / "certifi").mkdir()
+    shutil.copy(certifi.where(), tmp_path / "certifi" / "cacert.pem")
+    return tmp_path
+
+
+def test_the_database_ca_bundle_holds_the_public_roots_and_rds_cas(tmp_path) -> None:
+    target = _layer_with_certifi(tmp_path)
+    public = (target / "certifi" / "cacert.pem").read_text()
+    # a stand-in for AWS' bundle: one real certificate (the build fetches RDS_CA_URL)
+    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    rds = public[public.index(begin):public.index(end) + len(end)] + "\n"
+    bundle = layer_build.write_ca_bundle(target, rds)
+    assert bundle == target / layer_build.CA_BUNDLE
+    text = bundle.read_text()
+    assert text.startswith(public.rstrip("\n")) and text.endswith(rds)
+    assert text.count(begin) == public.count(begin) + 1
+
+
+@pytest.mark.parametrize("answer", ["<html>maintenance</html>", "-----BEGIN CERTIFICATE-----\nnot base64\n"
+                                                                "-----END CERTIFICATE-----\n"])
+def test_an_answer_without_loadable_certificates_fails_the_build(tmp_path, answer) -> None:
+    with pytest.raises((ValueError, ssl.SSLError)):
+        layer_build.write_ca_bundle(_layer_with_certifi(tmp_path), answer)
+
+
+def test_functions_verify_the_database_against_that_bundle(dev) -> None:
+    envs = [fn["Properties"].get("Environment", {}).get("Variables", {})
+            for fn in dev.template.find_resources("AWS::Lambda::Function").values()]
+    roots = [env["STREAMVAULT_DB_SSLROOTCERT"] for env in envs if "STREAMVAULT_DB_HOST" in env]
+    assert len(roots) == 6 and set(roots) == {f"/opt/python/{layer_build.CA_BUNDLE}"}
+
+
+def test_a_copy_of_the_rds_bundle_can_stand_in_for_the_download(tmp_path, monkeypatch) -> None:
+    copy = tmp_path / "global-bundle.pem"
+    copy.write_text("-----BEGIN CERTIFICATE-----\n...\n")
+    monkeypatch.setenv("STREAMVAULT_RDS_CA_BUNDLE", str(copy))
+    assert layer_build.fetch_rds_cas() == copy.read_text()

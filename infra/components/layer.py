@@ -34,6 +34,7 @@ def source_hash() -> str:
     digest = hashlib.sha256()
     for marker in (layer_build.LAMBDA_PYTHON, *layer_build.PLATFORMS, *layer_build.runtime_requirements()):
         digest.update(marker.encode())
+    digest.update(Path(layer_build.__file__).read_bytes())  # how it is built (e.g. the CA bundle) counts too
     for path in sorted(layer_build.PACKAGE_DIR.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(layer_build.PACKAGE_DIR)).encode())

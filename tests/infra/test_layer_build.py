@@ -33,8 +33,13 @@ def test_size_report_refuses_a_layer_over_the_limit() -> None:
         layer_build.report(251_000_000)
 
 
-def test_asset_hash_is_stable() -> None:
-    assert source_hash() == source_hash()
+def test_asset_hash_is_stable_and_follows_the_build_script(monkeypatch, tmp_path) -> None:
+    before = source_hash()
+    assert source_hash() == before
+    edited = tmp_path / "layer_build.py"
+    edited.write_bytes(Path(layer_build.__file__).read_bytes() + b"# a change to how the layer is built\n")
+    monkeypatch.setattr(layer_build, "__file__", str(edited))
+    assert source_hash() != before  # a new build, not the cached asset
 
 
 def test_byte_code_is_compiled_to_be_used_whatever_the_file_times(tmp_path):

@@ -31,14 +31,20 @@ def call(method: str, path: str, body: Any = None, authorizer: dict | None = ADM
 
 def audit_rows(conn: Connection, entity_type: str, entity_id: int) -> list[Any]:
     return conn.execute(
-        text("SELECT actor, action, before, after FROM audit_log WHERE entity_type = :t AND entity_id = :id "
-             "ORDER BY id"),
+        text("SELECT actor, action, before, after, created_at FROM audit_log "
+             "WHERE entity_type = :t AND entity_id = :id ORDER BY id"),
         {"t": entity_type, "id": str(entity_id)},
     ).all()
 
 
 def actions(conn: Connection, entity_type: str, entity_id: int) -> list[tuple[str, str]]:
     return [(r.actor, r.action) for r in audit_rows(conn, entity_type, entity_id)]
+
+
+def db_now(engine: Engine) -> datetime:
+    """The database's clock, which stamps audit rows."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT now()")).scalar_one()
 
 
 def row(conn: Connection, table: str, row_id: int) -> Any:
@@ -60,11 +66,14 @@ def create_user(username: str, **fields: Any) -> dict:
 
 
 def test_create_and_update_a_user(engine: Engine):
+    started = db_now(engine)
     user = create_user("alice", email="alice@example.test", display_name="Alice A", country="FR")
     assert user["username"] == "alice" and user["email"] == "alice@example.test"
 
+    created_by = db_now(engine)
     status, body = call("PATCH", f"/v1/users/{user['id']}", {"display_name": "Alice B", "country": None})
     assert status == 200
+    finished = db_now(engine)
     assert (body["display_name"], body["country"], body["email"]) == ("Alice B", None, "alice@example.test")
 
     with engine.connect() as conn:
@@ -74,6 +83,8 @@ def test_create_and_update_a_user(engine: Engine):
         assert conn.execute(text("SELECT sum(new_users) FROM daily_stats")).scalar_one() == 1
         created, updated = audit_rows(conn, "user", user["id"])
     assert (created.actor, created.action, created.before) == (ACTOR, "user.create", None)
+    # when: each row is stamped during its own request
+    assert started <= created.created_at <= created_by <= updated.created_at <= finished
     assert created.after == {"username": "[redacted]", "email": "[redacted]", "display_name": "[redacted]",
                              "country": "[redacted]"}
     # only what changed, personal values redacted

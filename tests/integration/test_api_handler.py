@@ -79,16 +79,6 @@ def test_database_down_is_a_503_not_a_crash(engine):
     assert body["status"] == "degraded" and body["database"]["ok"] is False
 
 
-def test_reads_need_a_key_with_the_read_scope(engine):
-    with engine.begin() as conn:
-        cid = make_creator(conn)
-    status, body = call(f"/v1/creators/{cid}", authorizer=None)
-    assert (status, body["error"]["code"]) == (401, "unauthorized")
-    status, body = call(f"/v1/creators/{cid}", authorizer={"keyId": "k", "scopes": "ingest"})
-    assert (status, body["error"]["code"]) == (403, "forbidden")
-    assert call("/v1/health", authorizer=None)[0] == 200  # health is open
-
-
 @pytest.mark.parametrize(("content_type", "body", "status", "code"), [
     ("text/plain", '{"username": "a"}', 415, "unsupported_media_type"),
     ("multipart/form-data", "--x--", 415, "unsupported_media_type"),

@@ -41,9 +41,10 @@ SORT_COLUMNS = {"engagement": "engagement_score", "plays": "play_count", "follow
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
 
 
-def get(path: str, headers: dict[str, str] | None = None,
-        authorizer: dict | None = READER) -> tuple[int, dict[str, str], Any]:
-    result = lambda_handler(apigw_event("GET", path, headers=headers, authorizer=authorizer), LocalContext())
+def get(path: str, headers: dict[str, str] | None = None, authorizer: dict | None = READER,
+        multi_value_headers: dict[str, list[str]] | None = None) -> tuple[int, dict[str, str], Any]:
+    event = apigw_event("GET", path, headers=headers, authorizer=authorizer, multi_value_headers=multi_value_headers)
+    result = lambda_handler(event, LocalContext())
     status, out_headers, data = response_parts(result)
     return status, out_headers, json.loads(data) if data else None
 
@@ -84,6 +85,21 @@ def seeded(seeded_url: str) -> Iterator[Engine]:
     """The module's seeded database: read it, never write it."""
     with app_database(seeded_url) as engine:
         yield engine
+
+
+@pytest.fixture
+def read_ids(seeded: Engine) -> dict[str, int]:
+    """Ids every keyed read route answers 200 for in the seeded database: a live creator, a live
+    track of a live creator, a public playlist and its live owner (so a user with playlists)."""
+    with seeded.connect() as conn:
+        return conn.execute(text("""
+            SELECT (SELECT min(id) FROM creators WHERE deleted_at IS NULL) AS creator_id,
+                   (SELECT min(t.id) FROM tracks t JOIN creators c ON c.id = t.creator_id
+                    WHERE t.deleted_at IS NULL AND c.deleted_at IS NULL) AS track_id,
+                   p.id AS playlist_id, p.owner_id AS user_id
+            FROM playlists p JOIN users u ON u.id = p.owner_id
+            WHERE p.is_public AND u.deleted_at IS NULL ORDER BY p.id LIMIT 1
+        """)).one()._asdict()
 
 
 def scalars(engine: Engine, sql: str, **params: Any) -> list[Any]:
@@ -405,11 +421,49 @@ def test_the_service_enums_match_the_schema():
 # --- caching -----------------------------------------------------------------------------------
 
 
-def test_etag_and_if_none_match(seeded):
+# every read route but /v1/health, its ids filled in from ``read_ids``
+KEYED_READS = [
+    "/v1/creators", "/v1/creators/{creator_id}", "/v1/creators/{creator_id}/stats", "/v1/tracks/{track_id}",
+    "/v1/playlists/{playlist_id}", "/v1/users/{user_id}/playlists", "/v1/stats/daily", "/v1/oracle/sync-stats",
+    "/v1/oracle/logs",
+]
+
+
+def test_keyed_reads_lists_every_read_route():
+    routes = {r.openapi_path for r in app._static_routes + app._dynamic_routes
+              if r.method == "GET" and r.include_in_schema}
+    assert routes - {"/v1/health"} == set(KEYED_READS)
+
+
+@pytest.mark.parametrize("route", KEYED_READS)
+def test_every_keyed_read_has_an_etag_and_answers_304_to_it(seeded, read_ids, route):
+    path = route.format(**read_ids)
+    status, headers, body = get(path)
+    etag = headers.get("ETag", "")
+    assert status == 200 and body, body
+    assert etag.startswith('"') and etag.endswith('"') and len(etag) > 2  # strong
+    assert headers["Cache-Control"] == f"private, max-age={get_settings().api_cache_max_age_s}"
+    status, not_modified, body = get(path, headers={"If-None-Match": etag})
+    assert (status, body, not_modified["ETag"], not_modified["Cache-Control"]) == (
+        304, None, etag, headers["Cache-Control"])
+
+
+@pytest.mark.parametrize("route", KEYED_READS)
+def test_every_keyed_read_needs_a_key_with_the_read_scope(seeded, read_ids, route):
+    path = route.format(**read_ids)
+    etag = get(path)[1]["ETag"]
+    for authorizer, expected in ((None, (401, "unauthorized")),
+                                 ({"keyId": "x", "scopes": "ingest"}, (403, "forbidden"))):
+        # a current tag is no key: the scope check comes before the 304
+        status, headers, body = get(path, headers={"If-None-Match": etag}, authorizer=authorizer)
+        assert (status, body["error"]["code"]) == expected
+        assert "ETag" not in headers
+
+
+def test_if_none_match_forms(seeded):
     status, headers, body = get("/v1/creators/1")
     etag = headers["ETag"]
-    assert status == 200 and etag.startswith('"') and etag.endswith('"')
-    assert headers["Cache-Control"] == f"private, max-age={get_settings().api_cache_max_age_s}"
+    assert status == 200
     for sent in (etag, f'"nope", {etag}', f"W/{etag}", "*"):
         status, not_modified, body = get("/v1/creators/1", headers={"If-None-Match": sent})
         assert (status, body, not_modified["ETag"]) == (304, None, etag)
@@ -429,14 +483,18 @@ def test_etag_changes_with_the_data(engine):
     assert new_headers["ETag"] != headers["ETag"]
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/creators", "/v1/creators/1", "/v1/creators/1/stats", "/v1/tracks/1", "/v1/stats/daily",
-    "/v1/oracle/sync-stats", "/v1/oracle/logs", "/v1/users/1/playlists",
-])
-def test_every_read_is_cacheable_and_needs_the_read_scope(seeded, path):
-    status, headers, _ = get(path)
-    assert status == 200 and headers["ETag"] and headers["Cache-Control"].startswith("private")
-    assert get(path, authorizer=None)[0] == 401
+@pytest.mark.parametrize(("lines", "expected"), [
+    (['"other"', "{etag}"], 304),  # the tag on the second line
+    (["{etag}", '"other"'], 304),  # on the first: the single-value header holds only the last line
+    (['"other"', 'W/"another", "third"'], 200),
+], ids=["second-line", "first-line", "no-line"])
+def test_if_none_match_on_several_header_lines(seeded, read_ids, lines, expected):
+    """API Gateway passes a header sent on several lines in multiValueHeaders."""
+    path = f"/v1/creators/{read_ids['creator_id']}"
+    etag = get(path)[1]["ETag"]
+    status, headers, body = get(path, multi_value_headers={"If-None-Match": [x.format(etag=etag) for x in lines]})
+    assert (status, headers["ETag"]) == (expected, etag)
+    assert (body is None) == (expected == 304)
 
 
 def test_errors_and_health_are_not_cached(seeded):

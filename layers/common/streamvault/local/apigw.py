@@ -30,10 +30,16 @@ class LocalContext:
 def apigw_event(
     method: str, raw_path: str, headers: dict[str, str] | None = None, body: bytes | str | None = None,
     source_ip: str = "127.0.0.1", authorizer: dict[str, Any] | None = None,
+    multi_value_headers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
+    """``multi_value_headers``: headers sent on several lines (each list non-empty). As API Gateway
+    does, ``multiValueHeaders`` holds every line and ``headers`` only the last."""
     parts = urlsplit(raw_path)
     query = parse_qs(parts.query, keep_blank_values=True)
     headers = dict(headers or {})
+    multi = {k: [v] for k, v in headers.items()}
+    for name, values in (multi_value_headers or {}).items():
+        multi[name], headers[name] = list(values), values[-1]
     is_binary = isinstance(body, bytes)
     if is_binary:
         try:
@@ -45,7 +51,7 @@ def apigw_event(
         "path": parts.path,
         "httpMethod": method.upper(),
         "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "multiValueHeaders": multi,
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
         "pathParameters": None,

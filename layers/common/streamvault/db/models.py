@@ -47,8 +47,7 @@ NAMING = {
 }
 
 MILESTONE_TYPES = ("PLAYS", "FOLLOWERS", "REVENUE")
-METRICS_SYNC = "UPDATE_METRICS"  # the hourly sync's operation; the others are the milestones'
-ORACLE_OPERATIONS = (METRICS_SYNC, "CREATE_COIN", "ENABLE_REVENUE_SHARE", "DISTRIBUTE_REVENUE")
+ORACLE_OPERATIONS = ("UPDATE_METRICS", "CREATE_COIN", "ENABLE_REVENUE_SHARE", "DISTRIBUTE_REVENUE")
 ORACLE_STATUSES = ("PENDING", "SUCCESS", "FAILED", "RETRYING")
 EVENT_TYPES = (
     "play", "like", "unlike", "comment", "comment_delete", "follow", "unfollow", "purchase", "tip",

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from streamvault.config import get_settings
 from streamvault.db.engine import health_check
-from streamvault.db.models import METRICS_SYNC
-from streamvault.db.repositories.oracle_logs import last_success_at
+from streamvault.db.repositories.oracle_logs import METRICS_SYNC, last_success_at
 from streamvault.services.database import api_read
 from streamvault.sqs import QueueDepth, new_client, read_queue_depths
 

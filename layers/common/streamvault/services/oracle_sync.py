@@ -28,11 +28,10 @@ from streamvault.chain.signers import KmsSigner, LocalSigner, Signer
 from streamvault.chain.txmanager import TxManager, TxOutcome, TxPolicy, TxStatus
 from streamvault.config import Settings, get_settings
 from streamvault.db.engine import get_engine, transaction
-from streamvault.db.models import METRICS_SYNC
 from streamvault.db.repositories import chain as chain_repo
 from streamvault.db.repositories import oracle_sync as repo
 from streamvault.db.repositories.creators import CreatorMetrics, eligible_for_sync
-from streamvault.db.repositories.oracle_logs import OracleLogEntry, last_success_at, write_oracle_log
+from streamvault.db.repositories.oracle_logs import METRICS_SYNC, OracleLogEntry, last_success_at, write_oracle_log
 from streamvault.domain import breaker
 from streamvault.domain.chain_errors import ErrorClass
 from streamvault.domain.networks import NetworkRules, backoff_delay_s, network_rules

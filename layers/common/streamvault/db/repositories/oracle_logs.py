@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+METRICS_SYNC = "UPDATE_METRICS"  # the hourly sync's operation; the others are the milestones'
+
 
 @dataclass(frozen=True, slots=True)
 class OracleLogEntry:

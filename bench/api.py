@@ -1,6 +1,6 @@
 """Read API latency against a floor measured in the same run, and the api function's cold import.
 
-    python bench/api.py [--creators 10000] [--plays 1000000] [--requests 2000]
+    python bench/api.py [--creators 10000] [--plays 1000000] [--requests 2000] [--import-runs 11]
 
 Seeds a throwaway database (STREAMVAULT_TEST_DATABASE_URL or DATABASE_URL's server, else an
 embedded PostgreSQL), then times, in-process, one request of each in turn so that the machine's
@@ -12,8 +12,9 @@ While the first three are timed, another process measures how late the machine w
 1 ms sleeps (`machine_hiccups_while_timing`): stalls that are the machine's, not the code's.
 Cold import: a fresh interpreter importing `functions.api.app`, against one importing an empty
 Powertools handler with the same OpenAPI validation on (and, reported beside it, a bare one);
-medians of several runs. Our sources are compiled to byte code first, as the layer ships them
-(infra/layer_build.py), like the installed libraries already are. Last line: one JSON object.
+one of each in turn, medians of `--import-runs`. Our sources are compiled to byte code first,
+as the layer ships them (infra/layer_build.py), like the installed libraries already are. Last
+line: one JSON object.
 """
 
 from __future__ import annotations
@@ -79,13 +80,16 @@ def compile_sources() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / tree)], check=True)
 
 
-def cold_import_ms(statement: str, runs: int = 5) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
-    samples = []
+def cold_imports_ms(statements: dict[str, str], runs: int) -> dict[str, float]:
+    """The median time of each statement in a fresh interpreter, the statements run in turn
+    (one of each, ``runs`` times) so that the machine's swings hit all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in statements}
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        for name, statement in statements.items():
+            code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+            out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+            samples[name].append(float(out.stdout.strip().splitlines()[-1]))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
@@ -93,6 +97,7 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=10_000)
     parser.add_argument("--plays", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--import-runs", type=int, default=11, help="fresh interpreters per import measured")
     args = parser.parse_args()
 
     from functions.api.app import lambda_handler
@@ -129,13 +134,12 @@ def main() -> None:
     figures = {name: percentiles(s) for name, s in samples.items()}
     worse = max(("profile", "stats"), key=lambda n: figures[n]["p99_ms"])
     compile_sources()
-    handler_import = cold_import_ms("import functions.api.app")
     # The baseline is configured like ours: OpenAPI validation on (the API needs it); the bare
     # resolver's figure is reported beside it.
-    empty_import = cold_import_ms("from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
-                                  "APIGatewayRestResolver(enable_validation=True)")
-    bare_import = cold_import_ms("from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
-                                 "APIGatewayRestResolver()")
+    resolver = "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; APIGatewayRestResolver"
+    imports = cold_imports_ms({"handler": "import functions.api.app", "empty": f"{resolver}(enable_validation=True)",
+                               "bare": f"{resolver}()"}, runs=args.import_runs)
+    handler_import, empty_import, bare_import = imports["handler"], imports["empty"], imports["bare"]
     report({
         "creators": args.creators, "plays": seeded.plays, "requests_per_route": args.requests,
         "p50_ms": figures[worse]["p50_ms"], "p99_ms": figures[worse]["p99_ms"], "worse_route": worse,

@@ -55,6 +55,23 @@ def test_a_batch_of_every_type_is_stored_with_its_counters_and_rollups(engine, r
     assert [tuple(r) for r in revenue] == [(c1, 3 * 10**18), (c2, 10**17)]
 
 
+def test_deleting_a_comment_on_a_deleted_track_deletes_it_without_counting_it_twice(engine, rows):
+    from streamvault.services.admin import delete_track
+
+    (c1, _), (t1, *_), (u1, *_) = rows["creators"], rows["tracks"], rows["users"]
+    comment = event("comment", user_id=u1, track_id=t1, body="soon gone")
+    assert post([comment])[0] == 200
+    with engine.begin() as conn:  # the catalog fixture leaves track counts to the admin API
+        conn.execute(text("UPDATE creators c SET track_count = (SELECT count(*) FROM tracks t "
+                          "WHERE t.creator_id = c.id AND t.deleted_at IS NULL)"))
+    delete_track("test", t1)  # takes the track's comment off the creator's counters
+    status, body, _ = post([event("comment_delete", user_id=u1, comment_event_id=comment["event_id"])])
+    assert (status, body["stored"], body["failed"]) == (200, 1, []), body
+    assert count(engine, "SELECT comment_count FROM creators WHERE id = :c", c=c1) == 0  # not -1
+    assert count(engine, "SELECT count(*) FROM comments WHERE event_id = :e AND deleted_at IS NOT NULL",
+                 e=comment["event_id"]) == 1  # the author's deletion holds
+
+
 def test_replaying_a_batch_changes_nothing(engine, rows):
     (c1, _), (t1, *_), (u1, *_) = rows["creators"], rows["tracks"], rows["users"]
     like, unlike = event("like", user_id=u1, track_id=t1), event("unlike", user_id=u1, track_id=t1)

@@ -215,12 +215,14 @@ _COMMENTS = text("""
         AS d(event_id uuid, user_id bigint, track_id bigint, body text, created_at timestamptz)
 """)
 # Only the author's deletion applies, once; deleting what is not there is a no-op, like an unlike.
+# A comment on a deleted track is deleted too, but counted nowhere: deleting the track took its
+# comments off the creator's counters already (a second decrement would go below zero).
 _DELETE_COMMENTS = text("""
     UPDATE comments c SET deleted_at = d.occurred_at
     FROM json_to_recordset(CAST(:rows AS json)) AS d(comment_event_id uuid, user_id bigint, occurred_at timestamptz),
          tracks t
     WHERE c.event_id = d.comment_event_id AND c.user_id = d.user_id AND c.deleted_at IS NULL AND t.id = c.track_id
-    RETURNING c.track_id, t.creator_id, c.created_at
+    RETURNING c.track_id, t.creator_id, c.created_at, t.deleted_at IS NULL AS counted
 """)
 
 
@@ -231,10 +233,11 @@ def add_comments(conn: Connection, comments: Sequence[IngestEvent]) -> None:
 
 
 def delete_comments(conn: Connection, deletions: Sequence[IngestEvent]) -> list[tuple[int, int, datetime]]:
-    """(track, creator, created at) of each comment the deletions removed."""
+    """(track, creator, created at) of each counted comment the deletions removed."""
     rows = _json({"comment_event_id": str(e.comment_event_id), "user_id": e.user_id,
                   "occurred_at": e.occurred_at.isoformat()} for e in deletions)
-    return [(track, creator, at) for track, creator, at in conn.execute(_DELETE_COMMENTS, {"rows": rows})]
+    return [(track, creator, at) for track, creator, at, counted in conn.execute(_DELETE_COMMENTS, {"rows": rows})
+            if counted]
 
 
 _REVENUE = text("""

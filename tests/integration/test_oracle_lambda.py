@@ -56,7 +56,9 @@ def test_scheduled_run_syncs_and_emits_metrics(engine, queues, capsys):
     result = app.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LocalContext())
     assert (result["creators"], result["confirmed"]) == (3, 1)
     metrics = emitted(capsys)
-    assert {"SyncSuccessRate", "FailedTransactions", "SyncDuration", "DataFreshness"} <= set(metrics)
+    assert {"SyncDuration", "CreatorsSynced"} <= set(metrics)
+    assert metrics["SyncSuccessRate"] == [100.0]  # one point per finished transaction
+    assert "FailedTransactions" not in metrics
     assert 0 <= metrics["DataFreshness"][0] < 60  # the batch it just confirmed
 
 
@@ -80,11 +82,13 @@ def test_freshness_is_the_age_of_the_last_metrics_sync_while_changes_wait(engine
     anvil.rpc("evm_setAutomine", False)  # the batch stays pending
     app.lambda_handler({"source": "aws.events"}, LocalContext())
     anvil.rpc("evm_setAutomine", True)
-    (freshness,) = emitted(capsys)["DataFreshness"]
+    metrics = emitted(capsys)
+    (freshness,) = metrics["DataFreshness"]
     assert 3 * 3600 <= freshness < 3 * 3600 + 60
+    assert "SyncSuccessRate" not in metrics  # a batch not yet mined is no failure: counted when it finishes
 
 
-def test_retry_records_partial_failure_and_dlq(engine, anvil, queues):
+def test_retry_records_partial_failure_and_dlq(engine, anvil, queues, capsys):
     sqs, retry, dlq = queues
     make_creators(engine, 2)
     anvil.rpc("evm_setAutomine", False)  # the batch stays pending: the run queues it
@@ -98,11 +102,14 @@ def test_retry_records_partial_failure_and_dlq(engine, anvil, queues):
     assert result["batchItemFailures"] == [{"itemIdentifier": "m1"}]  # only the broken record comes back
     dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages", [])
     assert json.loads(dead[0]["Body"])["transaction_id"] == tx_id
+    metrics = emitted(capsys)
+    assert metrics["FailedTransactions"] == [1.0] and "SyncSuccessRate" not in metrics  # given up, not finished
 
     anvil.rpc("evm_setAutomine", True)
     anvil.rpc("evm_mine")
     again = app.lambda_handler(sqs_event(json.dumps({"transaction_id": tx_id, "attempt": 2})), LocalContext())
     assert again["batchItemFailures"] == []
+    assert emitted(capsys)["SyncSuccessRate"] == [100.0]  # finished by the retry consumer: counted there
     with engine.connect() as conn:
         assert conn.execute(text("SELECT state FROM chain_transactions WHERE id = :id"),
                             {"id": tx_id}).scalar_one() == "confirmed"

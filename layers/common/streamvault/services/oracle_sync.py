@@ -133,12 +133,19 @@ def retry_queue(settings: Settings) -> RetryQueue:
 
 # --- what a final transaction makes true -----------------------------------------------------------
 def record_final(conn: Connection, tx: chain_repo.TxRow, outcome: TxOutcome) -> None:
-    """The TxManager's hook, inside the database transaction that makes ``tx`` final."""
+    """The TxManager's hook, inside the database transaction that makes ``tx`` final (once per
+    transaction, whichever run, retry or function finishes it: where its metrics are counted)."""
+    failed = outcome.status is TxStatus.FAILED
+    if failed:
+        metrics.add_metric(name="FailedTransactions", unit=MetricUnit.Count, value=1)
     if tx.purpose in ACTION_OPERATIONS:  # the same signer's milestone transactions, finished by any run
         record_action_final(conn, tx, outcome)
         return
     if tx.purpose != OPERATION:
         return
+    # One point per finished sync transaction: the hour's average is the share that confirmed. A
+    # transaction still pending when its run ends is counted when it finishes, not as a failure.
+    metrics.add_metric(name="SyncSuccessRate", unit=MetricUnit.Percent, value=0 if failed else 100)
     if outcome.status is TxStatus.CONFIRMED:
         assert outcome.tx_hash is not None
         repo.apply_confirmed(conn, tx.id, outcome.tx_hash)
@@ -271,10 +278,7 @@ def _retry_later(rt: OracleRuntime, queue: RetryQueue, outcome: TxOutcome, attem
 
 
 def _emit_run_metrics(report: SyncReport, chain_current: bool) -> None:
-    finished = report.confirmed + report.failed + report.pending
-    if finished:
-        metrics.add_metric(name="SyncSuccessRate", unit=MetricUnit.Percent, value=100 * report.confirmed / finished)
-    metrics.add_metric(name="FailedTransactions", unit=MetricUnit.Count, value=report.failed)
+    # SyncSuccessRate and FailedTransactions are counted as each transaction finishes (record_final).
     metrics.add_metric(name="SyncDuration", unit=MetricUnit.Milliseconds, value=report.seconds * 1000)
     metrics.add_metric(name="CreatorsSynced", unit=MetricUnit.Count, value=report.creators)
     # How old the chain's data may be: the alarm on it must not fire in a quiet spell with no

@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
+from streamvault.chain.client import ChainError
 from streamvault.chain.contracts import ORACLE_ROLE, oracle_contract
 from streamvault.chain.txmanager import TxManager, TxStatus
 from streamvault.db.repositories import chain as chain_repo
+from streamvault.domain.chain_errors import ErrorClass
 from streamvault.services.oracle_sync import process_retry, record_final, run_sync
 
 from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
@@ -73,16 +75,60 @@ def test_rpc_down_mid_sync_queues_opens_breaker_and_converges(engine, anvil, run
         assert chain_repo.load_breaker(conn, "oracle_sync").state == "closed"
 
 
+def manager(rt, **policy) -> TxManager:
+    return TxManager(rt.engine, rt.client, rt.signer, replace(rt.txm.policy, **policy), on_final=record_final)
+
+
+def test_a_mined_transaction_waits_for_its_depth_and_is_never_replaced_meanwhile(engine, anvil, runtime):
+    make_creators(engine, 2)
+    anvil.rpc("evm_setAutomine", False)
+    report = run_sync(with_settings(runtime, oracle_receipt_wait_s=0.2), RecordingQueue())
+    tx_id = runtime.txm.pending_ids()[0]
+    assert report.pending == 1
+    deep = manager(runtime, confirmations=3, stuck_after_s=0)  # would replace any attempt not yet mined
+    anvil.rpc("evm_mine")  # mined, one block deep
+    assert deep.poll(tx_id).status is TxStatus.PENDING
+    anvil.rpc("evm_mine")
+    assert deep.poll(tx_id).status is TxStatus.PENDING
+    assert count(engine, "SELECT count(*) FROM chain_tx_attempts") == 1  # no replacement of a mined attempt
+    anvil.rpc("evm_mine")
+    assert deep.poll(tx_id).status is TxStatus.CONFIRMED  # three blocks deep
+
+
+def test_a_late_receipt_is_waited_for_not_taken_for_someone_elses_nonce(engine, anvil, runtime, monkeypatch):
+    make_creators(engine, 2)
+    real_receipt = runtime.client.receipt
+    monkeypatch.setattr(runtime.client, "receipt", lambda tx_hash: None)  # mined, but the node serves no receipt yet
+    run_sync(with_settings(runtime, oracle_receipt_wait_s=0.2), RecordingQueue())
+    tx_id = runtime.txm.pending_ids()[0]
+    with engine.begin() as conn:  # long enough ago to be stuck: the next poll replaces it, on a nonce now used
+        conn.execute(text("UPDATE chain_tx_attempts SET broadcast_at = now() - interval '2 hours'"))
+    sent = runtime.client.nonce(runtime.signer.address, "latest")
+    assert runtime.txm.poll(tx_id).status is TxStatus.PENDING
+    assert runtime.client.nonce(runtime.signer.address, "latest") == sent  # not sent again on a fresh nonce
+    monkeypatch.setattr(runtime.client, "receipt", real_receipt)  # the receipt shows up
+    outcome = runtime.txm.poll(tx_id)
+    with engine.connect() as conn:
+        first = chain_repo.attempts_of(conn, tx_id)[0]
+    assert (outcome.status, outcome.tx_hash) == (TxStatus.CONFIRMED, first.tx_hash)
+
+
+def test_a_nonce_too_high_keeps_the_nonce(engine, runtime, monkeypatch):
+    make_creators(engine, 2)
+    monkeypatch.setattr(runtime.client, "send_raw", lambda raw: (_ for _ in ()).throw(
+        ChainError(ErrorClass.NONCE, "nonce too high")))
+    run_sync(with_settings(runtime, oracle_receipt_wait_s=0.2), RecordingQueue())
+    with engine.connect() as conn:
+        nonces = list(conn.execute(text("SELECT nonce FROM chain_transactions")).scalars())
+    assert len(nonces) == 1 and nonces[0] is not None  # kept: releasing it would leave a gap for good
+
+
 def test_stuck_transaction_is_replaced_with_bumped_fees_and_confirmed_once(engine, anvil, runtime):
     make_creators(engine, 5)
     rt = with_settings(runtime, oracle_receipt_wait_s=0.2)
 
-    def manager(stuck_after_s: float) -> TxManager:
-        return TxManager(rt.engine, rt.client, rt.signer, replace(rt.txm.policy, stuck_after_s=stuck_after_s),
-                         on_final=record_final)
-
     # Which poll finds the attempt stuck is set here, not by how long this machine pauses.
-    patient, impatient = manager(3600), manager(0)
+    patient, impatient = manager(rt, stuck_after_s=3600), manager(rt, stuck_after_s=0)
     rt = replace(rt, txm=patient)
     anvil.rpc("evm_setAutomine", False)  # mining paused: the transaction sits in the pool
     report = run_sync(rt, RecordingQueue())
@@ -119,7 +165,10 @@ def test_nonce_used_out_of_band_is_resynced(engine, w3, deployer, runtime, monke
 
     monkeypatch.setattr(runtime.client, "send_raw", someone_else_takes_the_nonce)
     report = run_sync(runtime, RecordingQueue())
-    assert report.confirmed == 1
+    assert report.pending == 1  # too soon to call the nonce someone else's: a receipt of ours may be late
+    tx_id = runtime.txm.pending_ids()[0]
+    assert manager(runtime, stuck_after_s=0).poll(tx_id).status is TxStatus.PENDING  # resynced, sent again
+    assert runtime.txm.poll(tx_id).status is TxStatus.CONFIRMED
     with engine.connect() as conn:
         tx_nonce = conn.execute(text("SELECT nonce FROM chain_transactions")).scalar_one()
         attempt_nonces = list(conn.execute(text("SELECT nonce FROM chain_tx_attempts ORDER BY id")).scalars())

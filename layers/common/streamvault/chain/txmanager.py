@@ -144,7 +144,7 @@ class TxManager:
             self.client.send_raw(attempt.raw)
         except ChainError as err:
             if err.error_class is ErrorClass.NONCE:
-                return self._nonce_conflict(tx_id)
+                return self._nonce_conflict(tx_id, err)
             if err.error_class is ErrorClass.UNDERPRICED:
                 # Refused for its fees: counted as offered, so that once it is "stuck" the next
                 # replacement bumps from these fees instead of re-sending the same refused bytes.
@@ -174,8 +174,8 @@ class TxManager:
             return self.send(tx_id)
         try:
             receipt = self._mined_receipt(attempts)
-            if receipt is not None:
-                return self._finish_mined(tx, receipt)
+            if receipt is not None:  # mined: wait for its depth; re-sending or replacing it could only fail
+                return self._settle(tx, receipt)
             current = [a for a in attempts if a.nonce == tx.nonce][-1]
             if current.state == "in_progress":  # the broadcast's bookkeeping never happened (or failed)
                 return self._broadcast(tx_id, current)
@@ -186,13 +186,18 @@ class TxManager:
         return TxOutcome(tx_id, TxStatus.PENDING, tx_hash=attempts[-1].tx_hash)
 
     def _mined_receipt(self, attempts: list[repo.AttemptRow]) -> Receipt | None:
-        """The receipt of whichever attempt was mined, once it is ``confirmations`` blocks deep."""
+        """The receipt of whichever attempt was mined, however deep."""
         for attempt in reversed(attempts):
             receipt = self.client.receipt(attempt.tx_hash)
             if receipt is not None:
-                head = self.client.block_number()
-                return receipt if head - receipt.block_number + 1 >= self.policy.confirmations else None
+                return receipt
         return None
+
+    def _settle(self, tx: repo.TxRow, receipt: Receipt) -> TxOutcome:
+        """Final once the mined attempt is ``confirmations`` blocks deep; pending until then."""
+        if self.client.block_number() - receipt.block_number + 1 >= self.policy.confirmations:
+            return self._finish_mined(tx, receipt)
+        return TxOutcome(tx.id, TxStatus.PENDING, tx_hash=receipt.tx_hash, block_number=receipt.block_number)
 
     def _finish_mined(self, tx: repo.TxRow, receipt: Receipt) -> TxOutcome:
         if receipt.status == 1:
@@ -235,16 +240,24 @@ class TxManager:
             "max_fee_per_gas": fees.max_fee_per_gas, "bump_percent": self.policy.bump_percent})
         return self._broadcast(tx.id, attempt)
 
-    def _nonce_conflict(self, tx_id: int) -> TxOutcome:
+    def _nonce_conflict(self, tx_id: int, err: ChainError) -> TxOutcome:
         """"Nonce too low" on a broadcast: either one of our attempts was mined (its receipt says
-        so), or something else used the nonce, and the transaction moves to a fresh one."""
+        so, now or soon: a node may serve the receipt a block after the nonce moved on), or
+        something else used the nonce, and the transaction moves to a fresh one."""
+        if "too high" in str(err).lower():  # an earlier nonce is not in yet: it lands first, then this one
+            return self._note(tx_id, ErrorClass.NONCE, str(err))
         with self.engine.connect() as conn:
             tx = repo.get_transaction(conn, tx_id)
             attempts = repo.attempts_of(conn, tx_id)
         assert tx is not None
-        receipt = next((r for a in attempts if (r := self.client.receipt(a.tx_hash)) is not None), None)
+        receipt = self._mined_receipt(attempts)
         if receipt is not None:
-            return self._finish_mined(tx, receipt)
+            return self._settle(tx, receipt)
+        last_offered = max((a.broadcast_at or a.created_at for a in attempts), default=None)
+        if last_offered is not None and datetime.now(UTC) - last_offered < timedelta(seconds=self.policy.stuck_after_s):
+            # Too soon to call the nonce someone else's: sending again on a new nonce while our own
+            # mined attempt's receipt is late would send the transaction twice.
+            return self._note(tx_id, ErrorClass.NONCE, f"{err}; waiting for a receipt of our attempts")
         logger.warning("nonce used outside this manager: resyncing", extra={"tx_id": tx_id, "nonce": tx.nonce})
         with self.engine.begin() as conn:
             repo.release_nonce(conn, tx_id)

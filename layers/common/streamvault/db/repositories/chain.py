@@ -41,6 +41,7 @@ class AttemptRow:
     raw: bytes
     state: str
     broadcast_at: datetime | None
+    created_at: datetime | None = None  # when it was signed (None: not read back yet)
 
 
 _TX_COLUMNS = """id, idempotency_key, purpose, chain_id, from_address, to_address, data, value_attofil, gas_limit,
@@ -88,7 +89,8 @@ def pending_transaction_ids(conn: Connection, chain_id: int, sender: str) -> lis
 def attempts_of(conn: Connection, tx_id: int) -> list[AttemptRow]:
     """Oldest first; the last is the current one."""
     rows = conn.execute(text("""
-        SELECT id, tx_hash, nonce, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, raw, state, broadcast_at
+        SELECT id, tx_hash, nonce, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, raw, state, broadcast_at,
+               created_at
         FROM chain_tx_attempts WHERE transaction_id = :id ORDER BY id
     """), {"id": tx_id})
     return [AttemptRow(**{**r._mapping, "raw": bytes(r.raw), "max_fee_per_gas": int(r.max_fee_per_gas),

@@ -14,7 +14,7 @@ MANAGED_BASIC = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLa
 MANAGED_VPC = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 MANAGED_APIGW_LOGS = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
-_SQS_GRANT = "CDK's SQS send grant on the KMS-encrypted queue (ingest buffer, oracle retry); scoped to the data key."
+_SQS_GRANT = "CDK's SQS send grant on the KMS-encrypted queue (ingest buffer, oracle retry); scoped to the queue key."
 FUNCTIONS = {
     f"AwsSolutions-IAM4[{MANAGED_BASIC}]": "Writes the function's own logs; AWS keeps this policy minimal and current.",
     f"AwsSolutions-IAM4[{MANAGED_VPC}]": (

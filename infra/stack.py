@@ -40,7 +40,7 @@ class StreamVaultStack(cdk.Stack):
         layer = CommonLayer(self, "CommonLayer", prebuilt_dir=config.layer_asset_dir)
         self.functions = Functions(self, "Functions", config=config, network=network, database=self.database,
                                    keys=self.keys, layer=layer.layer)
-        self.queues = Queues(self, "Queues", config=config, key=self.keys.data_key)
+        self.queues = Queues(self, "Queues", config=config, key=self.keys.queue_key)
         self._wire_queues()
         fns = self.functions.by_name
         self.api = Api(self, "Api", config=config, api_fn=fns["api"], ingest_fn=fns["ingest"],

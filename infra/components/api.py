@@ -90,8 +90,9 @@ class Api(Construct):
             logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False,  # bodies carry personal data
             throttling_rate_limit=config.api_stage_rate_per_s, throttling_burst_limit=config.api_stage_burst,
             access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+            # No ip: raw client IPs never reach logs or storage (ingestion keeps a /24 or /48 prefix only).
             access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                caller=False, http_method=True, ip=True, protocol=True, request_time=True, resource_path=True,
+                caller=False, http_method=True, ip=False, protocol=True, request_time=True, resource_path=True,
                 response_length=True, status=True, user=False,
             ),
         )

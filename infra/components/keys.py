@@ -1,7 +1,10 @@
 """KMS keys and Secrets Manager secrets.
 
 - ``data_key`` (symmetric, rotated yearly): wraps the wallets' data keys, and encrypts the
-  database storage, Performance Insights, the queues, the alarm topic and the secrets.
+  database storage, Performance Insights, the alarm topic and the secrets.
+- ``queue_key`` (symmetric, rotated yearly): the SQS queues'. Their producers and consumers
+  (ingest, oracle_sync) need kms:Decrypt/GenerateDataKey on it; on the data key they would be
+  able to unwrap wallet data keys.
 - ``signer_key`` (``ECC_SECG_P256K1``, SIGN_VERIFY): the oracle's Ethereum key. The private key
   never leaves KMS; only the chain writers' roles (oracle_sync, milestones) may sign (functions.py).
 - ``rpc_url``: the FEVM JSON-RPC URL (it often embeds a provider token), set after deploy.
@@ -28,10 +31,14 @@ class Keys(Construct):
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
         self.data_key = kms.Key(
             self, "DataKey", alias=f"alias/streamvault-{config.stage}-data", enable_key_rotation=True,
-            description="StreamVault: wallet data keys, RDS, SQS, SNS, secrets", removal_policy=removal,
+            description="StreamVault: wallet data keys, RDS, SNS, secrets", removal_policy=removal,
         )
         # CloudWatch alarms publish to the encrypted topic: they need the key to encrypt.
         self.data_key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.queue_key = kms.Key(
+            self, "QueueKey", alias=f"alias/streamvault-{config.stage}-queues", enable_key_rotation=True,
+            description="StreamVault: SQS queues (ingest buffer, oracle retry)", removal_policy=removal,
+        )
         self.signer_key = kms.Key(
             self, "SignerKey", alias=f"alias/streamvault-{config.stage}-oracle-signer",
             key_spec=kms.KeySpec.ECC_SECG_P256K1, key_usage=kms.KeyUsage.SIGN_VERIFY,

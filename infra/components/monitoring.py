@@ -81,11 +81,16 @@ class Monitoring(Construct):
     def _derived_metrics(self, functions: dict[str, lambda_.Function]) -> None:
         """Gas and ingestion volume are in the functions' JSON log lines, not in EMF: filters make
         metrics of them (the oracle's run summary carries ``gas_used``; ingestion logs ``stored``)."""
-        for name, fn, message, field in (("GasUsed", functions["oracle_sync"], "oracle sync run", "gas_used"),
-                                         ("EventsStored", functions["ingest"], "ingest batch stored", "stored")):
+        # Batches stored directly and batches replayed from the buffer after an outage: both log
+        # ``stored``; counting only the first would hide the recovery on the dashboard.
+        for name, fn, messages, field in (
+            ("GasUsed", functions["oracle_sync"], ["oracle sync run"], "gas_used"),
+            ("EventsStored", functions["ingest"], ["ingest batch stored", "buffered batch written"], "stored"),
+        ):
             logs.MetricFilter(
                 self, f"{name}Filter", log_group=fn.log_group, metric_namespace=NAMESPACE, metric_name=name,
-                filter_pattern=logs.FilterPattern.string_value("$.message", "=", message),
+                filter_pattern=logs.FilterPattern.any(
+                    *(logs.FilterPattern.string_value("$.message", "=", m) for m in messages)),
                 metric_value=f"$.{field}", dimensions={"service": "$.service"},
             )
 

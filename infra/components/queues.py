@@ -6,6 +6,8 @@ message must stay hidden while a batch is processed and while throttled invocati
 
 from __future__ import annotations
 
+import math
+
 from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -16,7 +18,12 @@ from infra.config import StageConfig
 
 RETENTION = Duration.days(14)  # SQS' maximum: a long outage still replays everything
 VISIBILITY_FACTOR = 6
-INGEST_MAX_RECEIVES = 5
+# While PostgreSQL is down every replay fails and the batch returns after the visibility timeout:
+# each try counts a receive. The redrive must outlast an ordinary outage (RTO ≤ 1 h, with room),
+# or the buffer would empty itself into the dead-letter queue; the margin covers receives that
+# are no replay (a throttled or timed-out invocation).
+OUTAGE_TO_RIDE_OUT = Duration.hours(2)
+INGEST_RECEIVE_MARGIN = 5
 # The oracle function runs one at a time: a message received while it is busy is throttled and
 # returned, which counts as a receive. Its own attempt counter (STREAMVAULT_ORACLE_MAX_ATTEMPTS)
 # decides when a transaction is given up; this redrive only catches poison messages.
@@ -28,7 +35,7 @@ class Queues(Construct):
         super().__init__(scope, construct_id)
         self._prefix, self._key = f"streamvault-{config.stage}", key
         self.ingest_dlq = self._queue("ingest-buffer-dlq")
-        self.ingest_buffer = self._queue("ingest-buffer", _visibility("ingest"), self.ingest_dlq, INGEST_MAX_RECEIVES)
+        self.ingest_buffer = self._queue("ingest-buffer", _visibility("ingest"), self.ingest_dlq, ingest_max_receives())
         self.oracle_dlq = self._queue("oracle-retry-dlq")
         self.oracle_retry = self._queue("oracle-retry", _visibility("oracle_sync"), self.oracle_dlq,
                                         ORACLE_MAX_RECEIVES)
@@ -52,6 +59,12 @@ class Queues(Construct):
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receives) if dlq else None,
         )
+
+
+def ingest_max_receives() -> int:
+    """Receives before a buffered batch is dead-lettered (47: 42 tries 174 s apart cover 2 h, + 5)."""
+    replays = math.ceil(OUTAGE_TO_RIDE_OUT.to_seconds() / _visibility("ingest").to_seconds())
+    return replays + INGEST_RECEIVE_MARGIN
 
 
 def _visibility(consumer: str) -> Duration:

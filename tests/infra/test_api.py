@@ -66,6 +66,15 @@ def test_usage_plan_and_stage_throttling(dev: Synth) -> None:
     })
 
 
+def test_access_logs_record_no_client_ip(dev: Synth, prod: Synth) -> None:
+    # raw IPs never reach logs or storage (ingestion keeps a /24 or /48 prefix only)
+    for synth in (dev, prod):
+        for stage in synth.template.find_resources("AWS::ApiGateway::Stage").values():
+            log_format = stage["Properties"]["AccessLogSetting"]["Format"]
+            assert "requestId" in log_format
+            assert "$context.identity.sourceIp" not in log_format
+
+
 def test_per_key_limits_are_the_runtime_settings_defaults() -> None:
     # README: the usage plan's per-key limits equal STREAMVAULT_API_RATE_LIMIT_PER_S / _API_BURST's defaults.
     fields = Settings.model_fields

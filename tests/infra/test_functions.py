@@ -96,10 +96,44 @@ def test_only_the_chain_writers_may_sign(dev: Synth) -> None:
     assert len(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == 2
 
 
+def _data_key(synth: Synth) -> str:
+    return synth.stack.get_logical_id(synth.stack.keys.data_key.node.default_child)  # type: ignore[arg-type]
+
+
+def _kms_grants_on(synth: Synth, key: str) -> dict[str, set[str]]:
+    """The kms actions each role's policies allow on the key (by its logical id); "*" counts too."""
+    grants: dict[str, set[str]] = {}
+    for policy in synth.template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            kms_actions = {a for a in _actions(statement) if a.startswith("kms:") or a == "*"}
+            if kms_actions and (key in json.dumps(statement["Resource"]) or statement["Resource"] == "*"):
+                for role in policy["Properties"]["Roles"]:
+                    grants.setdefault(role["Ref"].split("ServiceRole")[0], set()).update(kms_actions)
+    return grants
+
+
 def test_wallet_data_key_is_granted_to_wallet_users_only(dev: Synth) -> None:
-    data_key_users = [s for s in _statements(dev) if "kms:GenerateDataKey" in _actions(s)
-                      and "kms:Decrypt" in _actions(s) and len(_actions(s)) == 2]
-    assert len(data_key_users) == 1  # the API (admin writes wallets)
+    grants = _kms_grants_on(dev, _data_key(dev))
+    (proxy,) = [role for role in grants if role.startswith("DatabasePostgresProxyIAMRole")]
+    assert grants.pop(proxy) == {"kms:Decrypt"}  # RDS Proxy reads the master credentials' secret
+    # The API wraps wallets' data keys (admin writes wallets), the milestones unwrap them; no one else.
+    assert grants == {"FunctionsApi": {"kms:GenerateDataKey", "kms:Decrypt"}, "FunctionsMilestones": {"kms:Decrypt"}}
+
+
+def test_queue_users_get_no_access_to_the_wallet_data_key(dev: Synth) -> None:
+    data_key = _data_key(dev)
+    grants = _kms_grants_on(dev, data_key)
+    assert "FunctionsIngest" not in grants and "FunctionsOracleSync" not in grants
+    (key_policy,) = [k["Properties"]["KeyPolicy"] for ref, k in dev.template.find_resources("AWS::KMS::Key").items()
+                     if ref == data_key]
+    assert "FunctionsIngest" not in json.dumps(key_policy) and "FunctionsOracleSync" not in json.dumps(key_policy)
+    # the queues' own key, rotated, is the one they use
+    queue_key = dev.stack.get_logical_id(dev.stack.keys.queue_key.node.default_child)  # type: ignore[arg-type]
+    assert queue_key != data_key
+    assert dev.template.to_json()["Resources"][queue_key]["Properties"]["EnableKeyRotation"] is True
+    for queue in dev.template.find_resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [queue_key, "Arn"]}
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _kms_grants_on(dev, queue_key)["FunctionsIngest"]
 
 
 def test_layer_is_built_for_arm64(dev: Synth) -> None:

@@ -79,6 +79,15 @@ def test_gas_and_ingestion_metrics_come_from_the_logs(dev: Synth) -> None:
         })
 
 
+def test_events_stored_counts_direct_writes_and_buffer_replays(dev: Synth) -> None:
+    # streamvault.services.ingest logs both, each with the count in "stored"
+    (events,) = [f["Properties"] for f in dev.template.find_resources("AWS::Logs::MetricFilter").values()
+                 if f["Properties"]["MetricTransformations"][0]["MetricName"] == "EventsStored"]
+    assert events["FilterPattern"] == (
+        '{ ($.message = "ingest batch stored") || ($.message = "buffered batch written") }')
+    assert events["MetricTransformations"][0]["MetricValue"] == "$.stored"
+
+
 def test_dashboard_shows_the_health_of_every_part(dev: Synth) -> None:
     (board,) = dev.template.find_resources("AWS::CloudWatch::Dashboard").values()
     body = str(board["Properties"]["DashboardBody"])

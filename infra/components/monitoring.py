@@ -102,8 +102,8 @@ class Monitoring(Construct):
                       description="CRITICAL: oracle sync success rate under 70 %."),
             AlarmSpec("oracle-failed-transactions", _emf("FailedTransactions", "Sum"), 10, GT,
                       description="More than 10 failed oracle transactions in an hour."),
-            # DataFreshness is emitted by every run that has ever succeeded; no data for 2 h means
-            # no run either, so missing data breaches too.
+            # DataFreshness is emitted by every run that has ever succeeded or has nothing to send;
+            # no data for 2 h means no such run, so missing data breaches too.
             AlarmSpec("oracle-no-successful-sync", _emf("DataFreshness", "Maximum", Duration.hours(2)), 7_200, GT,
                       missing=cw.TreatMissingData.BREACHING, description="No successful oracle sync for 2 hours."),
         ]

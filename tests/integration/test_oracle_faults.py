@@ -242,3 +242,19 @@ def test_mined_revert_fails_once_with_its_reason(engine, anvil, w3, deployer, db
     assert rt.txm.poll(tx_id).status is TxStatus.FAILED  # final: polling again changes nothing
     assert count(engine, "SELECT count(*) FROM oracle_sync_logs WHERE status = 'FAILED'") == 1
     assert count(engine, "SELECT count(*) FROM creator_sync_state") == 0
+
+
+def test_failures_outside_any_transaction_open_the_breaker_too(engine, runtime, monkeypatch):
+    make_creators(engine, 2)
+    rt = with_settings(runtime, oracle_breaker_threshold=2, oracle_breaker_cooldown_s=3600)
+
+    def kms_unavailable(tx: dict) -> bytes:
+        raise OSError("KMS endpoint unreachable")  # what a signer's boto call may raise
+
+    monkeypatch.setattr(rt.signer, "sign", kms_unavailable)
+    for _ in range(2):
+        with pytest.raises(OSError):
+            run_sync(rt, RecordingQueue())
+    assert run_sync(rt, RecordingQueue()).skipped == "breaker_open"
+    with engine.connect() as conn:
+        assert chain_repo.load_breaker(conn, "oracle_sync").state == "open"

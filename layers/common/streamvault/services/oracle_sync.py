@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -242,6 +243,19 @@ def run_sync(rt: OracleRuntime, queue: RetryQueue, trigger: str = "schedule", no
     started = time.perf_counter()
     if not _admit(rt):
         return SyncReport(None, 0, 0, 0, 0, 0, 0, 0.0, skipped="breaker_open")
+    try:
+        return _run(rt, queue, trigger, now, limit, started)
+    except Exception:
+        # A failure no transaction records (the KMS signer, the database, a bug) counts for the
+        # breaker like a failed send, so that repeated ones pause the sync, log and alarm.
+        logger.exception("oracle sync run failed")
+        with suppress(Exception):  # the database itself may be what failed
+            _report_health(rt, healthy=False)
+        raise
+
+
+def _run(rt: OracleRuntime, queue: RetryQueue, trigger: str, now: datetime | None, limit: int | None,
+         started: float) -> SyncReport:
     reconciled = [rt.txm.poll(tx_id) for tx_id in rt.txm.pending_ids()]
     with transaction() as conn:
         run_id = repo.start_run(conn, trigger)

@@ -108,6 +108,20 @@ def test_database_down_mid_stream_nothing_lost_nothing_doubled(engine, db_url, s
         assert rollup_mismatches(conn) == {}
 
 
+def test_events_dropped_at_replay_are_logged_by_id(engine, db_url, sqs, queues, rows, caplog):
+    queue_url, _ = queues
+    gone, kept = play(rows["tracks"][0]), play(rows["tracks"][1])
+    use(CLOSED_PORT, queue_url)
+    assert post([gone, kept])[0] == 202  # acknowledged while the database is down
+    with engine.begin() as conn:  # meanwhile the first track is deleted
+        conn.execute(text("UPDATE tracks SET deleted_at = now() WHERE id = :t"), {"t": rows["tracks"][0]})
+    use(db_url, queue_url)
+    drain(sqs, queue_url)
+    (dropped,) = [r.dropped for r in caplog.records if r.getMessage() == "buffered events dropped at replay"]
+    assert dropped == [{"event_id": gone["event_id"], "code": "unknown_track"}]
+    assert stored_event_ids(db_url) == [kept["event_id"]]
+
+
 @pytest.mark.parametrize("queue", ["missing-queue", "unreachable-endpoint", "unconfigured"])
 def test_database_and_buffer_both_down_is_a_retryable_503_with_nothing_stored(db_url, sqs, queues, rows, queue):
     queue_url, _ = queues

@@ -178,6 +178,12 @@ def replay(message_body: str) -> Written:
     written = write(events)
     logger.info("buffered batch written", extra={"received_at": received_at.isoformat(), "stored": written.stored,
                                                  "duplicates": written.duplicates, "dropped": len(written.rejected)})
+    if written.rejected:
+        # The client was answered 202 for these: which ones, and why, must be findable (ids, no personal data).
+        logger.warning("buffered events dropped at replay", extra={
+            "received_at": received_at.isoformat(),
+            "dropped": [{"event_id": str(events[pos].event_id), "code": code} for pos, code, _ in written.rejected],
+        })
     return written
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,6 +108,21 @@ def test_database_down_mid_stream_nothing_lost_nothing_doubled(engine, db_url, s
     assert (depth(sqs, queue_url), depth(sqs, dlq_url)) == (0, 0)
     with engine.connect() as conn:
         assert rollup_mismatches(conn) == {}
+
+
+def test_a_batch_over_one_message_is_queued_in_parts_and_replayed_whole(engine, db_url, sqs, queues, rows):
+    queue_url, dlq_url = queues
+    rng = random.Random(7)  # random text: gzip cannot shrink it under SQS's 256 KiB
+    comments = [event("comment", user_id=rows["users"][i % 4], track_id=rows["tracks"][i % 4],
+                      body="".join(rng.choices(string.ascii_letters, k=5_000))) for i in range(100)]
+    use(CLOSED_PORT, queue_url)
+    status, body, _ = post(comments)
+    assert (status, body["buffered"]) == (202, True)
+    assert depth(sqs, queue_url) > 1
+    use(db_url, queue_url)
+    drain(sqs, queue_url)
+    assert sorted(stored_event_ids(db_url)) == sorted(c["event_id"] for c in comments)
+    assert depth(sqs, dlq_url) == 0
 
 
 def test_events_dropped_at_replay_are_logged_by_id(engine, db_url, sqs, queues, rows, caplog):

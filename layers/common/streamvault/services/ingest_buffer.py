@@ -1,11 +1,12 @@
 """The ingest buffer: an SQS queue holding validated batches while PostgreSQL is unavailable.
 
-One batch is one message, so a batch is buffered whole or not at all. The body is the
-normalized events (privacy rules already applied: no raw IP or user agent is ever queued) and
-the time the batch was received, as gzipped JSON in base64: a 500-play batch is ~150 KB of
-JSON and ~40 KB compressed, well inside SQS's 256 KiB message limit. A batch that would not fit
-is refused here, and then answered 503 like any batch that cannot be buffered. To read a
-message by hand: ``base64 -d | gunzip``.
+A batch is one message. The body is the normalized events (privacy rules already applied: no
+raw IP or user agent is ever queued) and the time the batch was received, as gzipped JSON in
+base64: a 500-play batch is ~150 KB of JSON and ~40 KB compressed, well inside SQS's 256 KiB
+message limit. A batch that would not fit (long comments) is split in halves until each part
+fits; if a later part cannot be sent, the batch is answered 503 and the client's retry sends
+it again, the parts already queued being duplicates that replay ignores (the event ledger).
+To read a message by hand: ``base64 -d | gunzip``.
 
 The queue (see ``functions/ingest/README.md``) triggers the ingest function, which writes the
 batch through the same idempotent path; its redrive policy moves a message that keeps failing
@@ -72,12 +73,21 @@ def send(events: list[IngestEvent], received_at: datetime) -> None:
     queue_url = get_settings().ingest_buffer_queue_url
     if not queue_url:
         raise BufferUnavailable("no ingest buffer queue is configured")
-    body = encode(events, received_at)
-    if len(body) > MESSAGE_LIMIT_BYTES:
-        raise BufferUnavailable(f"the batch takes {len(body)} bytes as a message, over SQS's {MESSAGE_LIMIT_BYTES}")
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        _sqs().send_message(QueueUrl=queue_url, MessageBody=body)
+        for body in _messages(events, received_at):
+            _sqs().send_message(QueueUrl=queue_url, MessageBody=body)
     except (BotoCoreError, ClientError) as exc:
         raise BufferUnavailable(f"SQS refused the batch: {type(exc).__name__}") from exc
+
+
+def _messages(events: list[IngestEvent], received_at: datetime) -> list[str]:
+    """One message, or the halves' messages when one would be over SQS's limit."""
+    body = encode(events, received_at)
+    if len(body) <= MESSAGE_LIMIT_BYTES:
+        return [body]
+    if len(events) == 1:  # not with the event size limits validation applies; guarded all the same
+        raise BufferUnavailable(f"one event takes {len(body)} bytes as a message, over SQS's {MESSAGE_LIMIT_BYTES}")
+    half = len(events) // 2
+    return _messages(events[:half], received_at) + _messages(events[half:], received_at)

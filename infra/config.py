@@ -17,7 +17,7 @@ from constructs import Node
 
 # Set after the first deploy (docs/deploy.md); absent until then.
 OPTIONAL_FIELDS = ("alarm_email", "oracle_contract_address", "coin_factory_address", "revenue_distributor_address",
-                   "wallet_index_key_ciphertext", "layer_asset_dir")
+                   "wallet_index_key_ciphertext", "rpc_url_version", "ua_hash_key_version", "layer_asset_dir")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class StageConfig:
     coin_factory_address: str | None
     revenue_distributor_address: str | None
     wallet_index_key_ciphertext: str | None
+    # The secrets' versions the functions get (put-secret-value prints one): a new value reaches
+    # them only through a changed template, since an unversioned reference looks the same.
+    rpc_url_version: str | None
+    ua_hash_key_version: str | None
     layer_asset_dir: str | None  # a pre-built layer directory (tests: a stub) instead of bundling
 
 

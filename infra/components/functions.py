@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import layer_build
@@ -111,7 +112,8 @@ class Functions(Construct):
         keys.data_key.grant(fns["milestones"], "kms:Decrypt")
         # The UA hash key is resolved at deploy time into the (KMS-encrypted) environment: the
         # settings read the environment only, and ingestion must not wait on Secrets Manager.
-        fns["ingest"].add_environment("STREAMVAULT_UA_HASH_KEY", keys.ua_hash_key.secret_value.unsafe_unwrap())
+        fns["ingest"].add_environment("STREAMVAULT_UA_HASH_KEY",
+                                      _resolved(keys.ua_hash_key, config.ua_hash_key_version))
         for name in CHAIN_WRITERS:
             self._chain_environment(fns[name])
         # The oracle announces finished runs on the default bus; a rule there wakes the milestones.
@@ -120,7 +122,7 @@ class Functions(Construct):
         self._grant_signer([fns[name] for name in CHAIN_WRITERS])
 
     def _chain_environment(self, fn: lambda_.Function) -> None:
-        fn.add_environment("STREAMVAULT_CHAIN_RPC_URL", self._keys.rpc_url.secret_value.unsafe_unwrap())
+        fn.add_environment("STREAMVAULT_CHAIN_RPC_URL", _resolved(self._keys.rpc_url, self._config.rpc_url_version))
         contracts = {"STREAMVAULT_ORACLE_CONTRACT_ADDRESS": self._config.oracle_contract_address,
                      "STREAMVAULT_COIN_FACTORY_ADDRESS": self._config.coin_factory_address,
                      "STREAMVAULT_REVENUE_DISTRIBUTOR_ADDRESS": self._config.revenue_distributor_address}
@@ -141,6 +143,11 @@ class Functions(Construct):
             principals=[iam.AnyPrincipal()],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": [fn.role.role_arn for fn in writers if fn.role]}},
         ))
+
+
+def _resolved(secret: secretsmanager.ISecret, version: str | None) -> str:
+    """The secret's value at deploy time: its current one, or the version named."""
+    return SecretValue.secrets_manager(secret.secret_arn, version_id=version).unsafe_unwrap()
 
 
 def _pascal(name: str) -> str:

@@ -47,6 +47,9 @@ def _synthesize(stage: str, root: Path, **context: object) -> Synth:
     return Synth(stack, template, template_path, nag_error, report)
 
 
+RPC_URL_VERSION = "7c9f0d4e-rotated"  # as `put-secret-value` prints a VersionId
+
+
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synthesize("dev", tmp_path_factory.mktemp("infra-dev"))
@@ -55,4 +58,4 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synthesize("prod", tmp_path_factory.mktemp("infra-prod"), read_replica="true",
-                       alarm_email="oncall@example.com")
+                       alarm_email="oncall@example.com", rpc_url_version=RPC_URL_VERSION)

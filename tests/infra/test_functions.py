@@ -7,7 +7,7 @@ import json
 from aws_cdk.assertions import Match
 
 from infra.components.functions import SPECS
-from tests.infra.conftest import Synth
+from tests.infra.conftest import RPC_URL_VERSION, Synth
 
 
 def _functions(synth: Synth) -> dict[str, dict]:
@@ -170,3 +170,12 @@ def test_api_may_read_every_queue_depth_and_nothing_else_of_them(dev: Synth) -> 
     assert {a for s in sqs for a in _actions(s)} == {"sqs:GetQueueAttributes"}
     resources = [r for s in sqs for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
     assert {r["Fn::GetAtt"][0] for r in resources} == set(queues)
+
+
+def test_a_rotated_secret_reaches_the_functions_through_its_version(dev: Synth, prod: Synth) -> None:
+    # An unversioned reference reads the same after put-secret-value: nothing would update.
+    rotated = json.dumps(prod.template.find_resources("AWS::Lambda::Function", {"Properties": {
+        "FunctionName": "streamvault-prod-oracle-sync"}}))
+    assert f":SecretString:::{RPC_URL_VERSION}}}}}" in rotated
+    current = json.dumps(_functions(dev)["oracle-sync"]["Environment"]["Variables"]["STREAMVAULT_CHAIN_RPC_URL"])
+    assert ":SecretString:::}}" in current  # no version given: the current one

@@ -11,8 +11,10 @@ keeps a draining backlog from starving the API.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy.exc
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -73,10 +75,27 @@ def _unexpected(exc: Exception) -> Response:
     return _error(500, "internal_error", "internal error")
 
 
-def _replay(record: SQSRecord) -> None:
-    # Raising marks this message failed: SQS redelivers it after its visibility timeout, and
-    # the redrive policy moves it to the dead-letter queue after maxReceiveCount receives.
-    ingest.replay(record.body)
+class DatabaseStillDown(Exception):
+    """An earlier message of this batch found the database unavailable: this one is not tried."""
+
+
+def _replayer() -> Callable[[SQSRecord], None]:
+    """The record handler of one batch. Raising marks a message failed: SQS redelivers it after
+    its visibility timeout, and the redrive policy moves it to the dead-letter queue after
+    maxReceiveCount receives. Once the database is found down, the batch's other messages fail
+    at once: each would wait out the connect timeout again, and ten of them outlast the function."""
+    outage: list[Exception] = []
+
+    def replay(record: SQSRecord) -> None:
+        if outage:
+            raise DatabaseStillDown from outage[0]
+        try:
+            ingest.replay(record.body)
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError) as exc:
+            outage.append(exc)
+            raise
+
+    return replay
 
 
 def _from_sqs(event: dict[str, Any]) -> bool:
@@ -88,7 +107,8 @@ def _from_sqs(event: dict[str, Any]) -> bool:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate_api_request(event)  # none for SQS messages
     if _from_sqs(event):
-        return process_partial_response(event=event, record_handler=_replay, processor=processor, context=context)
+        return process_partial_response(event=event, record_handler=_replayer(), processor=processor,
+                                        context=context)
     return app.resolve(event, context)
 
 

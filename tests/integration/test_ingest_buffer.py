@@ -125,6 +125,21 @@ def test_a_batch_over_one_message_is_queued_in_parts_and_replayed_whole(engine, 
     assert depth(sqs, dlq_url) == 0
 
 
+def test_once_the_database_is_found_down_a_batch_tries_no_further_message(db_url, sqs, queues, rows, monkeypatch):
+    from streamvault.services import ingest as ingest_service
+
+    queue_url, _ = queues
+    use(CLOSED_PORT, queue_url)
+    for _ in range(3):
+        assert post(mixed_batch(rows, 4))[0] == 202
+    tried = []
+    real_replay = ingest_service.replay
+    monkeypatch.setattr(ingest_service, "replay", lambda body: (tried.append(body), real_replay(body)))
+    assert drain_once(sqs, queue_url, lambda_handler) == 3  # the database still down
+    assert len(tried) == 1  # not three connect timeouts in one invocation
+    assert depth(sqs, queue_url) == 3  # every message back for a later try
+
+
 def test_events_dropped_at_replay_are_logged_by_id(engine, db_url, sqs, queues, rows, caplog):
     queue_url, _ = queues
     gone, kept = play(rows["tracks"][0]), play(rows["tracks"][1])

@@ -11,6 +11,7 @@ from moto import mock_aws
 from sqlalchemy import text
 from streamvault.config import get_settings
 from streamvault.local.apigw import LocalContext
+from streamvault.observability import metrics
 
 from functions.oracle_sync import app
 from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
@@ -32,6 +33,7 @@ def queues(engine, db_url, anvil, oracle):
         oracle_settings(db_url, anvil, oracle, oracle_retry_queue_url=retry, oracle_dlq_url=dlq,
                         oracle_receipt_wait_s=0.3, aws_region="us-east-1", oracle_backoff_s=(0,))  # visible at once
         app.runtime.cache_clear()
+        metrics.clear_metrics()  # left unflushed by other tests' direct runs in this worker
         yield sqs, retry, dlq
         app.runtime.cache_clear()
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from streamvault.config import get_settings
 from streamvault.local.apigw import LocalContext
 from streamvault.observability import metrics
+from streamvault.services import oracle_sync
 
 from functions.oracle_sync import app
 from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
@@ -90,7 +91,7 @@ def test_freshness_is_the_age_of_the_last_metrics_sync_while_changes_wait(engine
     assert "SyncSuccessRate" not in metrics  # a batch not yet mined is no failure: counted when it finishes
 
 
-def test_retry_records_partial_failure_and_dlq(engine, anvil, queues, capsys):
+def test_retry_records_partial_failure_and_dlq(engine, anvil, queues, capsys, monkeypatch):
     sqs, retry, dlq = queues
     make_creators(engine, 2)
     anvil.rpc("evm_setAutomine", False)  # the batch stays pending: the run queues it
@@ -109,8 +110,13 @@ def test_retry_records_partial_failure_and_dlq(engine, anvil, queues, capsys):
 
     anvil.rpc("evm_setAutomine", True)
     anvil.rpc("evm_mine")
+    announced = []
+    monkeypatch.setattr(oracle_sync, "announce_sync_done", lambda settings, run_id: announced.append(run_id))
     again = app.lambda_handler(sqs_event(json.dumps({"transaction_id": tx_id, "attempt": 2})), LocalContext())
     assert again["batchItemFailures"] == []
+    with engine.connect() as conn:
+        run_id = conn.execute(text("SELECT max(id) FROM oracle_sync_runs")).scalar_one()
+    assert announced == [run_id]  # confirmed by the retry consumer: milestone detection hears of it
     assert emitted(capsys)["SyncSuccessRate"] == [100.0]  # finished by the retry consumer: counted there
     with engine.connect() as conn:
         assert conn.execute(text("SELECT state FROM chain_transactions WHERE id = :id"),

@@ -324,6 +324,13 @@ def process_retry(rt: OracleRuntime, queue: RetryQueue, body: dict[str, Any]) ->
     _report_health(rt, _healthy([outcome]))
     metrics.add_metric(name="RetriesProcessed", unit=MetricUnit.Count, value=1)
     if outcome.final:
+        if outcome.status is TxStatus.CONFIRMED:
+            # On a slow chain most batches confirm here, after their run: milestone detection
+            # must hear of them too (a repeat on redelivery is harmless: detection is idempotent).
+            with transaction() as conn:
+                run_id = repo.run_of(conn, tx_id)
+            if run_id is not None:
+                announce_sync_done(rt.settings, run_id)
         return outcome
     if attempt >= rt.settings.oracle_max_attempts:
         _log_unfinished(outcome, attempt, "FAILED")

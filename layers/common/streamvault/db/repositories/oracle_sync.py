@@ -40,6 +40,12 @@ def insert_items(conn: Connection, tx_id: int, updates: list[tuple[int, OnChainM
            for creator_id, m in updates])
 
 
+def run_of(conn: Connection, tx_id: int) -> int | None:
+    """The run (its epoch) whose updates a transaction carries; None for any other transaction."""
+    return conn.execute(text("SELECT max(epoch) FROM oracle_sync_items WHERE transaction_id = :id"),
+                        {"id": tx_id}).scalar_one()
+
+
 def item_count(conn: Connection, tx_id: int) -> int:
     return conn.execute(text("SELECT count(*) FROM oracle_sync_items WHERE transaction_id = :id"),
                         {"id": tx_id}).scalar_one()

@@ -505,7 +505,6 @@ def test_errors_and_health_are_not_cached(seeded):
     assert "ETag" not in headers
 
 
-
 @pytest.fixture
 def sqs() -> Iterator[Any]:
     with mock_aws():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from streamvault.chain.client import ChainError
 from streamvault.chain.coins import (
     coin_contract,
     deploy_coin_contracts,
@@ -18,6 +19,7 @@ from streamvault.chain.coins import (
 )
 from streamvault.chain.contracts import OnChainMetrics, encode_records, oracle_contract
 from streamvault.chain.signers import LocalSigner
+from streamvault.domain.chain_errors import ErrorClass
 from streamvault.domain.milestones import Quarter, holders_share
 from streamvault.services.milestones import after_sync, build_milestone_runtime, daily, distribute
 from streamvault.services.oracle_sync import build_runtime, run_sync
@@ -81,7 +83,7 @@ def logs(engine) -> list[tuple]:
         """))]
 
 
-def test_thresholds_to_coin_to_sharing_to_pro_rata_claims(engine, rt, w3, deployer):
+def test_thresholds_to_coin_to_sharing_to_pro_rata_claims(engine, rt, w3, deployer, monkeypatch):
     factory, distributor = rt.factory, rt.distributor
     creator = creator_with_wallet(engine, STRANGER_KEY, plays=MIN_PLAYS + 1, followers=MIN_FOLLOWERS)
     below = creator_with_wallet(engine, THIRD_KEY, plays=MIN_PLAYS + 1, followers=MIN_FOLLOWERS - 1)
@@ -118,7 +120,15 @@ def test_thresholds_to_coin_to_sharing_to_pro_rata_claims(engine, rt, w3, deploy
     send(w3, holder_a, token.functions.transfer(holder_b.address, 150_000 * FIL))
     w3.provider.make_request("evm_mine", [])  # the snapshot is one block behind the head: let the transfer in
     quarter = Quarter.containing(now)
-    report = distribute(rt, quarter, now=quarter.end)
+
+    def reverts(*args, **kwargs):
+        raise ChainError(ErrorClass.REVERT, "execution reverted: a stand-in for any deposit refused")
+
+    with monkeypatch.context() as patched:  # the first deposit fails...
+        patched.setattr(rt.oracle.client, "estimate_gas", reverts)
+        failed = distribute(rt, quarter, now=quarter.end)
+    assert (failed.distributions, failed.failed, failed.deposited_attofil) == (1, 1, 0)
+    report = distribute(rt, quarter, now=quarter.end)  # ...and the next run tries it again
     share = holders_share(7 * FIL + 3, 1_000)
     assert (report.distributions, report.confirmed, report.deposited_attofil) == (1, 1, share)
     assert w3.eth.get_balance(distributor) == share
@@ -139,7 +149,7 @@ def test_thresholds_to_coin_to_sharing_to_pro_rata_claims(engine, rt, w3, deploy
         status = conn.execute(text("SELECT status FROM revenue_distributions")).scalar_one()
     assert status == "CONFIRMED"
     assert logs(engine) == [("CREATE_COIN", "SUCCESS", creator), ("ENABLE_REVENUE_SHARE", "SUCCESS", creator),
-                            ("DISTRIBUTE_REVENUE", "SUCCESS", creator)]
+                            ("DISTRIBUTE_REVENUE", "FAILED", creator), ("DISTRIBUTE_REVENUE", "SUCCESS", creator)]
     assert factory_contract(w3, factory).functions.coinOf(below).call() == "0x" + "0" * 40
 
 

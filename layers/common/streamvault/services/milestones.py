@@ -165,13 +165,14 @@ def _enqueue_deposit(rt: MilestoneRuntime, conn: Connection, quarter: Quarter, d
     share = holders_share(due.revenue_attofil, rt.oracle.settings.revenue_holders_share_bps)
     if share == 0:
         return None  # nothing to pay (the distributor refuses empty deposits)
+    failed_tx = revenue.reopen_failed(conn, due.creator_id, str(quarter))  # a failed deposit is tried again
     distribution_id = revenue.insert_distribution(conn, due.creator_id, str(quarter), due.revenue_attofil, share,
                                                   snapshot_block)
     if distribution_id is None:
         return None  # another run recorded this quarter first: never paid twice
     data = deposit_call(rt.oracle.client.w3, rt.distributor, due.coin_address, quarter.on_chain_id, snapshot_block)
-    tx_id, _ = rt.oracle.txm.enqueue(conn, f"{DISTRIBUTE_REVENUE}:{due.creator_id}:{quarter}", DISTRIBUTE_REVENUE,
-                                     rt.distributor, data, value=share)
+    key = f"{DISTRIBUTE_REVENUE}:{due.creator_id}:{quarter}" + (f":after-{failed_tx}" if failed_tx else "")
+    tx_id, _ = rt.oracle.txm.enqueue(conn, key, DISTRIBUTE_REVENUE, rt.distributor, data, value=share)
     revenue.attach_transaction(conn, distribution_id, tx_id)
     return tx_id
 

@@ -17,18 +17,28 @@ class SharingCreator:
 
 
 def sharing_creators(conn: Connection, quarter: str, start: datetime, end: datetime) -> list[SharingCreator]:
-    """Creators with sharing enabled and no distribution row for the quarter yet, with the
-    quarter's sales and tips (raw events: exact to the instant, whatever the rollups' days)."""
+    """Creators with sharing enabled and no distribution for the quarter yet but a failed one,
+    with the quarter's sales and tips (raw events: exact to the instant, whatever the rollups' days)."""
     rows = conn.execute(text("""
         SELECT c.id, c.coin_address, coalesce(sum(r.amount_attofil), 0) AS revenue
         FROM creators c
         LEFT JOIN revenue_events r ON r.creator_id = c.id AND r.occurred_at >= :start AND r.occurred_at < :end
         WHERE c.deleted_at IS NULL AND c.revenue_sharing_enabled AND c.coin_address IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM revenue_distributions d WHERE d.creator_id = c.id AND d.quarter = :quarter)
+          AND NOT EXISTS (SELECT 1 FROM revenue_distributions d
+                          WHERE d.creator_id = c.id AND d.quarter = :quarter AND d.status <> 'FAILED')
         GROUP BY c.id, c.coin_address
         ORDER BY c.id
     """), {"quarter": quarter, "start": start, "end": end}).all()
     return [SharingCreator(r.id, r.coin_address, int(r.revenue)) for r in rows]
+
+
+def reopen_failed(conn: Connection, creator_id: int, quarter: str) -> int | None:
+    """Clear the quarter's failed distribution of the creator, so that it is tried again; the
+    failed deposit's transaction id (its attempt stays in chain_transactions and the oracle log)."""
+    return conn.execute(text("""
+        DELETE FROM revenue_distributions WHERE creator_id = :creator_id AND quarter = :quarter AND status = 'FAILED'
+        RETURNING transaction_id
+    """), {"creator_id": creator_id, "quarter": quarter}).scalar_one_or_none()
 
 
 def insert_distribution(conn: Connection, creator_id: int, quarter: str, revenue: int, share: int,

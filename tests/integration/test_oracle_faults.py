@@ -12,7 +12,7 @@ from streamvault.chain.client import ChainError
 from streamvault.chain.contracts import ORACLE_ROLE, oracle_contract
 from streamvault.chain.txmanager import TxManager, TxStatus
 from streamvault.db.repositories import chain as chain_repo
-from streamvault.domain.chain_errors import ErrorClass
+from streamvault.domain.chain_errors import classify_message
 from streamvault.services.oracle_sync import process_retry, record_final, run_sync
 
 from tests.integration.chain_fixtures import (  # noqa: F401 (fixtures)
@@ -116,7 +116,7 @@ def test_a_late_receipt_is_waited_for_not_taken_for_someone_elses_nonce(engine, 
 def test_a_nonce_too_high_keeps_the_nonce(engine, runtime, monkeypatch):
     make_creators(engine, 2)
     monkeypatch.setattr(runtime.client, "send_raw", lambda raw: (_ for _ in ()).throw(
-        ChainError(ErrorClass.NONCE, "nonce too high")))
+        ChainError(classify_message("nonce too high"), "nonce too high")))  # as the client raises it
     run_sync(with_settings(runtime, oracle_receipt_wait_s=0.2), RecordingQueue())
     with engine.connect() as conn:
         nonces = list(conn.execute(text("SELECT nonce FROM chain_transactions")).scalars())

@@ -76,6 +76,7 @@ def test_a_bump_follows_a_higher_market_and_stops_at_the_cap():
 @pytest.mark.parametrize(("message", "expected"), [
     ("nonce too low: next nonce 5, tx nonce 3", ErrorClass.NONCE),
     ("message nonce too low", ErrorClass.NONCE),  # Lotus
+    ("nonce too high", ErrorClass.NONCE_GAP),
     ("replacement transaction underpriced", ErrorClass.UNDERPRICED),
     ("replace by fee has too low GasPremium", ErrorClass.UNDERPRICED),  # Lotus
     ("max fee per gas less than block base fee", ErrorClass.UNDERPRICED),

@@ -244,8 +244,6 @@ class TxManager:
         """"Nonce too low" on a broadcast: either one of our attempts was mined (its receipt says
         so, now or soon: a node may serve the receipt a block after the nonce moved on), or
         something else used the nonce, and the transaction moves to a fresh one."""
-        if "too high" in str(err).lower():  # an earlier nonce is not in yet: it lands first, then this one
-            return self._note(tx_id, ErrorClass.NONCE, str(err))
         with self.engine.connect() as conn:
             tx = repo.get_transaction(conn, tx_id)
             attempts = repo.attempts_of(conn, tx_id)

@@ -9,7 +9,8 @@ from enum import StrEnum
 class ErrorClass(StrEnum):
     NETWORK = "network"  # node unreachable, timeout, 5xx: retry after backoff
     UNDERPRICED = "underpriced"  # fees too low for the pool or the replacement floor: bump, retry
-    NONCE = "nonce"  # our nonce disagrees with the chain's: resync, retry
+    NONCE = "nonce"  # the chain is past our nonce: one of ours was mined, or something else used it
+    NONCE_GAP = "nonce_gap"  # our nonce is ahead of the chain's: an earlier one lands first, then retry
     INSUFFICIENT_FUNDS = "insufficient_funds"  # the signer needs topping up: retry later, alarm
     FEE_CAP = "fee_cap"  # the market is above our configured cap: wait
     REVERT = "revert"  # the contract refused: never retried, the reason is logged
@@ -17,14 +18,15 @@ class ErrorClass(StrEnum):
     UNKNOWN = "unknown"
 
 
-RETRYABLE = frozenset({ErrorClass.NETWORK, ErrorClass.UNDERPRICED, ErrorClass.NONCE,
+RETRYABLE = frozenset({ErrorClass.NETWORK, ErrorClass.UNDERPRICED, ErrorClass.NONCE, ErrorClass.NONCE_GAP,
                        ErrorClass.INSUFFICIENT_FUNDS, ErrorClass.FEE_CAP, ErrorClass.UNKNOWN})
 
 # Checked in order: the first matching fragment wins (lowercase substrings).
 _PATTERNS: tuple[tuple[ErrorClass, tuple[str, ...]], ...] = (
     (ErrorClass.ALREADY_KNOWN, ("already known", "already imported", "known transaction",
                                 "already in mpool")),
-    (ErrorClass.NONCE, ("nonce too low", "nonce too high", "invalid nonce", "nonce has already been used",
+    (ErrorClass.NONCE_GAP, ("nonce too high",)),
+    (ErrorClass.NONCE, ("nonce too low", "invalid nonce", "nonce has already been used",
                         "message nonce too low", "minimum expected nonce")),
     (ErrorClass.UNDERPRICED, ("underpriced", "fee too low", "gas price too low", "less than block base fee",
                               "gas fee cap too low", "too low gaspremium", "premium too low",

@@ -8,13 +8,24 @@ database; each test gets ``CREATE DATABASE … TEMPLATE`` of it, dropped afterwa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, Row, create_engine, text
 from streamvault.config import Settings, configure, reset_settings
 from streamvault.db import migrate
 from streamvault.db.engine import dispose_engines, get_engine, psycopg_url
 from streamvault.local.postgres import create_database, drop_database, start_embedded, unique_name
+
+
+def fetch(db_url: str, sql: str, **params: Any) -> list[Row]:
+    """The rows of one query on a database, read without the application's engines or settings."""
+    engine = create_engine(psycopg_url(db_url))
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import create_engine, text
 from streamvault.cli import main
 from streamvault.config import reset_settings
 from streamvault.db import migrate
-from streamvault.db.engine import dispose_engines, psycopg_url
+from streamvault.db.engine import dispose_engines
+
+from tests.conftest import fetch
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +28,7 @@ def run(capsys, db_url: str, *argv: str) -> tuple[int, dict | None, str]:
 
 def schema_version(db_url: str) -> list[str]:
     """alembic_version as stored, read without the application's code."""
-    engine = create_engine(psycopg_url(db_url))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    finally:
-        engine.dispose()
+    return [r.version_num for r in fetch(db_url, "SELECT version_num FROM alembic_version")]
 
 
 def previous_revision() -> str:

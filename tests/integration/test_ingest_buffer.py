@@ -10,14 +10,15 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from streamvault.config import configure
-from streamvault.db.engine import dispose_engines, psycopg_url
+from streamvault.db.engine import dispose_engines
 from streamvault.local.apigw import LocalContext
 from streamvault.local.sqs import create_buffer_queues, drain_once
 from streamvault.services.ingest_buffer import reset_buffer_client
 
 from functions.ingest.app import BUFFERED_HEADER, lambda_handler
+from tests.conftest import fetch
 from tests.integration.ingest_support import catalog, event, play, post, rollup_mismatches
 
 CLOSED_PORT = "postgresql://nobody@127.0.0.1:1/none"
@@ -59,12 +60,7 @@ def depth(sqs: Any, queue_url: str) -> int:
 
 
 def stored_event_ids(db_url: str) -> list[str]:
-    engine = create_engine(psycopg_url(db_url))
-    try:
-        with engine.connect() as conn:
-            return [str(e) for e in conn.execute(text("SELECT event_id FROM ingested_events")).scalars()]
-    finally:
-        engine.dispose()
+    return [str(r.event_id) for r in fetch(db_url, "SELECT event_id FROM ingested_events")]
 
 
 def mixed_batch(rows: dict[str, list[int]], n: int) -> list[dict[str, Any]]:

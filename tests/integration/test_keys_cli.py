@@ -8,11 +8,12 @@ import json
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
 from streamvault.api_keys import hash_key
 from streamvault.cli import main
 from streamvault.config import reset_settings
-from streamvault.db.engine import dispose_engines, psycopg_url
+from streamvault.db.engine import dispose_engines
+
+from tests.conftest import fetch
 
 
 @pytest.fixture(autouse=True)
@@ -33,12 +34,7 @@ def run_json(capsys, db_url: str, *argv: str) -> tuple[int, object]:
 
 
 def stored_hashes(db_url: str) -> dict[str, bytes]:
-    engine = create_engine(psycopg_url(db_url))
-    try:
-        with engine.connect() as conn:
-            return {str(r.id): bytes(r.key_hash) for r in conn.execute(text("SELECT id, key_hash FROM api_keys"))}
-    finally:
-        engine.dispose()
+    return {str(r.id): bytes(r.key_hash) for r in fetch(db_url, "SELECT id, key_hash FROM api_keys")}
 
 
 def test_create_shows_the_key_once_and_stores_only_its_hash(db_url, capsys):
@@ -126,12 +122,7 @@ def test_keys_join_and_leave_the_usage_plan_that_throttles_them_in_aws(db_url, c
 
 
 def audit_rows(db_url: str) -> list[dict]:
-    engine = create_engine(psycopg_url(db_url))
-    try:
-        with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(text("SELECT * FROM audit_log ORDER BY id")).mappings()]
-    finally:
-        engine.dispose()
+    return [dict(r._mapping) for r in fetch(db_url, "SELECT * FROM audit_log ORDER BY id")]
 
 
 def test_create_and_revoke_are_audited_without_the_key_or_its_hash(db_url, capsys, monkeypatch):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from streamvault.config import configure, reset_settings
 from streamvault.db import migrate
-from streamvault.db.engine import dispose_engines, psycopg_url
+from streamvault.db.engine import dispose_engines
 from streamvault.local.apigw import LocalContext
 
 from functions.ops.app import lambda_handler
+from tests.conftest import fetch
 from tests.integration.factories import make_creator, make_track
 
 
@@ -32,12 +33,8 @@ def test_create_and_update_migrate_to_head_and_delete_keeps_the_schema(empty_dat
     assert updated["Data"]["Revision"] == migrate.head_revision()
 
     assert lambda_handler({"RequestType": "Delete"}, LocalContext())["Data"] == {"Revision": ""}
-    engine = create_engine(psycopg_url(empty_database))
-    try:
-        with engine.connect() as conn:  # the data outlives the stack
-            assert conn.execute(text("SELECT to_regclass('plays') IS NOT NULL")).scalar_one() is True
-    finally:
-        engine.dispose()
+    # the data outlives the stack
+    assert fetch(empty_database, "SELECT to_regclass('plays') IS NOT NULL AS kept")[0].kept is True
 
 
 def test_daily_maintenance_creates_the_months_ahead(engine):
